@@ -1,0 +1,42 @@
+/** Where the services meet: one layer for the whole application. */
+import { Layer, Logger, LogLevel } from "effect"
+import { Background } from "./Background.js"
+import { AppConfig, type AppSettings } from "./Config.js"
+import { Database } from "./db/Database.js"
+import { Browse } from "./history/Browse.js"
+import { History } from "./history/History.js"
+import { Live } from "./live/Live.js"
+import { Recorder } from "./live/Recorder.js"
+import { Upstream } from "./live/Upstream.js"
+import type { Sources } from "./Sources.js"
+
+const levels = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  error: LogLevel.Error,
+} as const
+
+export const loggerLayer = (settings: AppSettings, isTty: boolean) =>
+  Layer.merge(
+    (settings.logFormat ?? (isTty ? "pretty" : "json")) === "json" ? Logger.json : Logger.pretty,
+    Logger.minimumLogLevel(levels[settings.logLevel]),
+  )
+
+/**
+ * The background fibers are built on top of the database, so at shutdown they are
+ * released (after draining) before the database closes.
+ */
+export const appLayer = <E>(settings: AppSettings, sources: Layer.Layer<Sources, E, AppConfig>) => {
+  const base = Background.layer.pipe(
+    Layer.provideMerge(Database.layer),
+    Layer.provideMerge(sources),
+    Layer.provideMerge(AppConfig.make(settings)),
+  )
+  const history = Layer.mergeAll(History.layer, Browse.layer).pipe(Layer.provideMerge(base))
+  return Live.layer.pipe(
+    Layer.provideMerge(Upstream.live),
+    Layer.provideMerge(Recorder.layer),
+    Layer.provideMerge(history),
+  )
+}

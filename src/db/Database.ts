@@ -1,0 +1,106 @@
+import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely"
+import { AppConfig, type DatabaseTarget } from "../Config.js"
+import { DatabaseError } from "../Errors.js"
+import { migrateToLatest, migrations } from "./migrations.js"
+import type { Tables } from "./schema.js"
+
+export interface DatabaseShape {
+  readonly db: Kysely<Tables>
+  readonly engine: "postgres" | "pglite"
+  /** True when the database answers now and every migration is applied. */
+  readonly ready: Effect.Effect<boolean>
+}
+
+export class DatabaseStartError extends Schema.TaggedError<DatabaseStartError>()(
+  "DatabaseStartError",
+  {
+    message: Schema.String,
+  },
+) {}
+
+const DESTROY_TIMEOUT = Duration.seconds(5)
+const READY_TIMEOUT = Duration.seconds(2)
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+const openKysely = (target: DatabaseTarget) =>
+  Effect.tryPromise({
+    try: async (): Promise<{ db: Kysely<Tables>; release: () => void }> => {
+      if (target._tag === "Postgres") {
+        const { default: pg } = await import("pg")
+        const pool = new pg.Pool({
+          connectionString: Redacted.value(target.url),
+          max: 10,
+          connectionTimeoutMillis: 5000,
+        })
+        // An idle client losing its server must not crash the process; the next query reports it.
+        pool.on("error", () => undefined)
+        return {
+          db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
+          release: () => undefined,
+        }
+      }
+      const { PGlite } = await import("@electric-sql/pglite")
+      if (target._tag === "PgliteMemory") {
+        return {
+          db: new Kysely<Tables>({ dialect: new PGliteDialect({ pglite: new PGlite() }) }),
+          release: () => undefined,
+        }
+      }
+      const { lockDataDir } = await import("./lock.js")
+      const release = lockDataDir(target.dataDir)
+      try {
+        const pglite = await PGlite.create(`${target.dataDir}/pgdata`)
+        return { db: new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) }), release }
+      } catch (error) {
+        release()
+        throw error
+      }
+    },
+    catch: (error) => new DatabaseStartError({ message: describe(error) }),
+  })
+
+const checkReady = (db: Kysely<Tables>) =>
+  Effect.tryPromise(async () => {
+    const result = await sql<{
+      applied: number
+    }>`select count(*)::int as applied from kysely_migration`.execute(db)
+    return (result.rows[0]?.applied ?? 0) >= Object.keys(migrations).length
+  }).pipe(
+    Effect.timeout(READY_TIMEOUT),
+    Effect.orElseSucceed(() => false),
+  )
+
+/** Wraps a Kysely call as an Effect that fails with a DatabaseError naming the operation. */
+export const query = <A>(operation: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new DatabaseError({ operation, cause }) })
+
+export class Database extends Context.Tag("tidemark/Database")<Database, DatabaseShape>() {
+  /** Opens the configured database and applies pending migrations before anything else runs. */
+  static readonly layer = Layer.scoped(
+    Database,
+    Effect.gen(function* () {
+      const { database } = yield* AppConfig
+      const { db } = yield* Effect.acquireRelease(openKysely(database), ({ db, release }) =>
+        Effect.promise(() => db.destroy()).pipe(
+          Effect.timeout(DESTROY_TIMEOUT),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(release)),
+        ),
+      )
+      const applied = yield* Effect.tryPromise({
+        try: () => migrateToLatest(db),
+        catch: (error) =>
+          new DatabaseStartError({ message: `migrations failed: ${describe(error)}` }),
+      })
+      if (applied.length > 0)
+        yield* Effect.logInfo("migrations applied").pipe(Effect.annotateLogs({ applied }))
+      return {
+        db,
+        engine: database._tag === "Postgres" ? "postgres" : "pglite",
+        ready: checkReady(db),
+      } satisfies DatabaseShape
+    }),
+  )
+}

@@ -1,0 +1,137 @@
+/** The history's write side and the live path's read: the latest version, and the atomic append. */
+import { Context, Effect, Layer, Option } from "effect"
+import { canonicalJson } from "../core/canonical.js"
+import type { Normalised } from "../core/params.js"
+import { diff, type PatchOperation } from "../core/patch.js"
+import { Database, query } from "../db/Database.js"
+import type { DatabaseError } from "../Errors.js"
+
+export interface ResourceRef {
+  readonly id: string
+  readonly key: string
+  readonly source: string
+  readonly params: Normalised
+}
+
+export interface LatestVersion {
+  readonly version: number
+  readonly hash: string
+  readonly observedAt: Date
+}
+
+export interface Observation {
+  readonly resource: ResourceRef
+  readonly observedAt: Date
+  readonly body: string
+  readonly tracked: unknown
+  readonly hash: string
+}
+
+export type AppendOutcome =
+  | { readonly _tag: "Appended"; readonly version: number }
+  | { readonly _tag: "Unchanged"; readonly version: number }
+  | { readonly _tag: "Stale"; readonly version: number }
+
+/** The first version's patch builds its content from nothing. */
+const patchFrom = (previous: string | undefined, content: unknown): Array<PatchOperation> =>
+  previous === undefined
+    ? [{ op: "add", path: "", value: content }]
+    : diff(JSON.parse(previous), content)
+
+export class History extends Context.Tag("tidemark/History")<
+  History,
+  {
+    readonly latest: (
+      resourceId: string,
+    ) => Effect.Effect<Option.Option<LatestVersion>, DatabaseError>
+    readonly append: (observation: Observation) => Effect.Effect<AppendOutcome, DatabaseError>
+  }
+>() {
+  static readonly layer = Layer.effect(
+    History,
+    Effect.gen(function* () {
+      const { db } = yield* Database
+
+      const latest = (resourceId: string) =>
+        query("history.latest", () =>
+          db
+            .selectFrom("resources")
+            .select(["latest_version", "latest_hash", "latest_observed_at"])
+            .where("id", "=", resourceId)
+            .executeTakeFirst(),
+        ).pipe(
+          Effect.map((row) =>
+            row === undefined || row.latest_hash === null || row.latest_observed_at === null
+              ? Option.none()
+              : Option.some({
+                  version: row.latest_version,
+                  hash: row.latest_hash,
+                  observedAt: row.latest_observed_at,
+                }),
+          ),
+          Effect.withSpan("History.latest"),
+        )
+
+      // Decides inside one transaction that holds the resource's row lock, so concurrent
+      // writers in any number of processes see each other's versions before deciding.
+      const append = (observation: Observation) =>
+        query("history.append", () =>
+          db.transaction().execute(async (trx): Promise<AppendOutcome> => {
+            const { resource } = observation
+            await trx
+              .insertInto("resources")
+              .values({
+                id: resource.id,
+                source: resource.source,
+                key: resource.key,
+                params: JSON.stringify(resource.params),
+              })
+              .onConflict((oc) => oc.column("id").doNothing())
+              .execute()
+            const current = await trx
+              .selectFrom("resources")
+              .select(["latest_version", "latest_hash", "latest_observed_at"])
+              .where("id", "=", resource.id)
+              .forUpdate()
+              .executeTakeFirstOrThrow()
+            if (current.latest_hash === observation.hash) {
+              return { _tag: "Unchanged", version: current.latest_version }
+            }
+            if (
+              current.latest_observed_at !== null &&
+              observation.observedAt < current.latest_observed_at
+            ) {
+              return { _tag: "Stale", version: current.latest_version }
+            }
+            const previous =
+              current.latest_version === 0
+                ? undefined
+                : await trx
+                    .selectFrom("versions")
+                    .select("tracked")
+                    .where("resource_id", "=", resource.id)
+                    .where("version", "=", current.latest_version)
+                    .executeTakeFirstOrThrow()
+            const patch = patchFrom(previous?.tracked, observation.tracked)
+            const version = current.latest_version + 1
+            await trx
+              .insertInto("versions")
+              .values({
+                resource_id: resource.id,
+                version,
+                hash: observation.hash,
+                observed_at: observation.observedAt,
+                body: observation.body,
+                tracked: canonicalJson(observation.tracked),
+                patch: JSON.stringify(patch),
+                patch_ops: patch.length,
+              })
+              .execute()
+            return { _tag: "Appended", version }
+          }),
+        ).pipe(Effect.withSpan("History.append"))
+
+      return { latest, append }
+    }),
+  )
+}

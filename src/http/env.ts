@@ -1,0 +1,7 @@
+/** What handlers share within one request. */
+export type AppEnv = {
+  Variables: {
+    /** How the upstream call went, for the request log line. */
+    upstream: string
+  }
+}

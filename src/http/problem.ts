@@ -1,0 +1,134 @@
+/** The one table from error tag to HTTP status and problem code (RFC 9457 problem+json). */
+import type { ApiError } from "../Errors.js"
+
+export interface Problem {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail: string
+  readonly code: string
+  readonly [extension: string]: unknown
+}
+
+type Entry<E> = {
+  readonly status: number
+  readonly code: string
+  readonly title: string
+  readonly detail: (error: E) => string
+  readonly extra?: (error: E) => Record<string, unknown>
+}
+
+type Table = { readonly [Tag in ApiError["_tag"]]: Entry<Extract<ApiError, { _tag: Tag }>> }
+
+const table: Table = {
+  SourceNotFound: {
+    status: 404,
+    code: "not_found",
+    title: "Unknown source",
+    detail: (e) => `no source is named '${e.source}'`,
+  },
+  ResourceNotFound: {
+    status: 404,
+    code: "not_found",
+    title: "Unknown resource",
+    detail: (e) => `no resource has the id '${e.resourceId}'`,
+  },
+  VersionNotFound: {
+    status: 404,
+    code: "not_found",
+    title: "Unknown version",
+    detail: (e) => `resource '${e.resourceId}' has no version ${e.version}`,
+  },
+  InvalidRequest: {
+    status: 400,
+    code: "invalid_request",
+    title: "Invalid request",
+    detail: (e) => e.detail,
+  },
+  Unauthorized: {
+    status: 401,
+    code: "unauthorized",
+    title: "Unauthorized",
+    detail: () => "this route needs 'Authorization: Bearer <token>' with the configured token",
+  },
+  UpstreamTimeout: {
+    status: 504,
+    code: "upstream_timeout",
+    title: "Upstream timed out",
+    detail: (e) => `source '${e.source}' did not answer within ${e.timeoutMs} ms`,
+  },
+  UpstreamUnreachable: {
+    status: 502,
+    code: "upstream_unreachable",
+    title: "Upstream unreachable",
+    detail: (e) => `source '${e.source}' could not be reached: ${e.reason}`,
+  },
+  UpstreamStatus: {
+    status: 502,
+    code: "upstream_status",
+    title: "Upstream answered with an error",
+    detail: (e) => `source '${e.source}' answered ${e.status}`,
+    extra: (e) => ({ upstreamStatus: e.status }),
+  },
+  UpstreamInvalidJson: {
+    status: 502,
+    code: "upstream_invalid_json",
+    title: "Upstream answer is not JSON",
+    detail: (e) => `source '${e.source}' answered with a body that is not JSON`,
+  },
+  UpstreamTooLarge: {
+    status: 502,
+    code: "upstream_too_large",
+    title: "Upstream answer too large",
+    detail: (e) => `source '${e.source}' answered with more than ${e.limitBytes} bytes`,
+    extra: (e) => ({ limitBytes: e.limitBytes }),
+  },
+  UpstreamRedirect: {
+    status: 502,
+    code: "upstream_redirect",
+    title: "Upstream redirected",
+    detail: (e) =>
+      `source '${e.source}' answered with a redirect (${e.status}), which is not followed`,
+    extra: (e) => ({ upstreamStatus: e.status }),
+  },
+  DatabaseError: {
+    status: 503,
+    code: "database_unavailable",
+    title: "Database unavailable",
+    detail: () => "the history database did not answer; try again shortly",
+  },
+}
+
+export const problemType = (code: string) => `urn:tidemark:problem:${code}`
+
+export const makeProblem = (
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra = {},
+): Problem => ({
+  type: problemType(code),
+  title,
+  status,
+  detail,
+  code,
+  ...extra,
+})
+
+export const problemFor = <E extends ApiError>(error: E): Problem => {
+  const entry = table[error._tag] as Entry<E>
+  return makeProblem(
+    entry.status,
+    entry.code,
+    entry.title,
+    entry.detail(error),
+    entry.extra?.(error),
+  )
+}
+
+export const problemResponse = (problem: Problem, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  })

@@ -1,0 +1,89 @@
+/**
+ * The live path: validate, derive the resource, fork the upstream call and the history
+ * read, hand both to the recorder, and answer with the upstream's result as soon as it arrives.
+ */
+import { Context, Effect, type Fiber, Layer, Metric } from "effect"
+import { Background } from "../Background.js"
+import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
+import { track } from "../core/tracked.js"
+import { buildUrl } from "../core/url.js"
+import { InvalidRequest, type SourceNotFound, type UpstreamError } from "../Errors.js"
+import type { ResourceRef } from "../history/History.js"
+import { coalescedRequests } from "../metrics.js"
+import { Sources } from "../Sources.js"
+import type { Observed } from "./Observed.js"
+import { Recorder } from "./Recorder.js"
+import { Upstream } from "./Upstream.js"
+
+export interface LiveAnswer extends Observed {
+  readonly resource: ResourceRef
+  readonly coalesced: boolean
+}
+
+export type RawParams = Readonly<Record<string, ReadonlyArray<string>>>
+
+export class Live extends Context.Tag("tidemark/Live")<
+  Live,
+  {
+    readonly observe: (
+      sourceId: string,
+      params: RawParams,
+    ) => Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>
+  }
+>() {
+  static readonly layer = Layer.effect(
+    Live,
+    Effect.gen(function* () {
+      const sources = yield* Sources
+      const upstream = yield* Upstream
+      const recorder = yield* Recorder
+      const background = yield* Background
+      const inflight = new Map<string, Fiber.RuntimeFiber<Observed, UpstreamError>>()
+
+      const observe = Effect.fn("Live.observe")(function* (sourceId: string, raw: RawParams) {
+        const source = yield* sources.get(sourceId)
+        const checked = normaliseParams(source.params, raw)
+        if (!checked.ok) {
+          return yield* new InvalidRequest({ detail: `param '${checked.param}' ${checked.reason}` })
+        }
+        const built = buildUrl(source.url, checked.params)
+        if (!built.ok)
+          return yield* new InvalidRequest({ detail: `param '${built.param}' ${built.reason}` })
+        const key = resourceKey(source.id, checked.params)
+        const resource: ResourceRef = {
+          id: resourceId(key),
+          key,
+          source: source.id,
+          params: checked.params,
+        }
+
+        const shared = source.coalesce ? inflight.get(resource.id) : undefined
+        if (shared !== undefined) {
+          yield* Metric.increment(coalescedRequests)
+          const observed = yield* shared.await.pipe(Effect.flatten)
+          return { ...observed, resource, coalesced: true }
+        }
+        const call = yield* background.run(
+          upstream
+            .fetch(source, built.url)
+            .pipe(
+              Effect.map(
+                (answer): Observed => ({ answer, tracked: track(answer.json, source.tracking) }),
+              ),
+            ),
+        )
+        if (source.coalesce) {
+          inflight.set(resource.id, call)
+          call.addObserver(() => {
+            if (inflight.get(resource.id) === call) inflight.delete(resource.id)
+          })
+        }
+        yield* recorder.track(resource, call)
+        const observed = yield* call.await.pipe(Effect.flatten)
+        return { ...observed, resource, coalesced: false }
+      })
+
+      return { observe }
+    }),
+  )
+}

@@ -1,0 +1,93 @@
+/** The process: read the configuration, build the runtime, serve, and shut down gracefully. */
+import { serve } from "@hono/node-server"
+import {
+  Cause,
+  Context,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  ManagedRuntime,
+  Option,
+  Runtime,
+} from "effect"
+import { appLayer, loggerLayer } from "./AppLayer.js"
+import { Background } from "./Background.js"
+import { settingsConfig } from "./Config.js"
+import { makeApp } from "./http/app.js"
+import { Sources } from "./Sources.js"
+
+const fatal = (message: string): never => {
+  process.stderr.write(`tidemark: ${message}\n`)
+  process.exit(1)
+}
+
+const describeFailure = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure)) return Cause.pretty(cause)
+  const error = failure.value
+  return typeof error === "object" && error !== null && "message" in error
+    ? String(error.message)
+    : String(error)
+}
+
+const loaded = Effect.runSync(Effect.either(settingsConfig))
+if (Either.isLeft(loaded)) fatal(`configuration error: ${String(loaded.left)}`)
+const settings = Either.getOrThrow(loaded)
+
+const runtime = ManagedRuntime.make(
+  appLayer(settings, Sources.fromFile).pipe(
+    Layer.provideMerge(loggerLayer(settings, process.stdout.isTTY === true)),
+  ),
+)
+
+const started = await Effect.runPromiseExit(runtime.runtimeEffect)
+if (started._tag === "Failure") {
+  await runtime.dispose()
+  fatal(describeFailure(started.cause))
+}
+const services = Exit.getOrElse(started, () => fatal("start-up failed"))
+const sources = Context.get(services.context, Sources)
+const runPromiseExit = Runtime.runPromiseExit(services)
+
+const app = makeApp({
+  run: (effect, signal) => runPromiseExit(effect, signal === undefined ? undefined : { signal }),
+  sources,
+  apiToken: settings.apiToken,
+})
+
+const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
+  runtime.runFork(
+    Effect.logInfo("tidemark listening").pipe(
+      Effect.annotateLogs({
+        address: `http://${info.address}:${info.port}`,
+        sources: sources.all.map((s) => s.id),
+      }),
+    ),
+  )
+})
+server.on("error", (error) =>
+  fatal(`cannot listen on ${settings.host}:${settings.port}: ${error.message}`),
+)
+
+let stopping = false
+const shutdown = async (signal: string) => {
+  if (stopping) return
+  stopping = true
+  await runtime.runPromise(Effect.logInfo("shutting down").pipe(Effect.annotateLogs({ signal })))
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  if ("closeIdleConnections" in server) server.closeIdleConnections()
+  await closed
+  const drained = await runtime.runPromise(
+    Effect.flatMap(Background, (background) => background.drain(settings.shutdownTimeoutMs)),
+  )
+  if (!drained) {
+    await runtime.runPromise(
+      Effect.logWarning("shutdown timeout reached with recordings still pending"),
+    )
+  }
+  await runtime.dispose()
+  process.exit(0)
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"))
+process.on("SIGINT", () => void shutdown("SIGINT"))
