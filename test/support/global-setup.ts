@@ -1,0 +1,26 @@
+/** Once per run: a migrated PGlite template to copy, and a check that PostgreSQL answers. */
+import { existsSync, mkdirSync, rmSync } from "node:fs"
+import { PGlite } from "@electric-sql/pglite"
+import { Kysely, PGliteDialect } from "kysely"
+import pg from "pg"
+import { migrateToLatest } from "../../src/db/migrations.js"
+import type { Tables } from "../../src/db/schema.js"
+import { PGLITE_TEMPLATE, POSTGRES_URL } from "./databases.js"
+
+export default async function setup() {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  try {
+    await client.connect()
+    await client.end()
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${POSTGRES_URL} (${String(error)}); start it or set TIDEMARK_TEST_POSTGRES_URL`,
+    )
+  }
+  if (existsSync(PGLITE_TEMPLATE)) rmSync(PGLITE_TEMPLATE, { recursive: true, force: true })
+  mkdirSync(PGLITE_TEMPLATE, { recursive: true })
+  const pglite = await PGlite.create(`${PGLITE_TEMPLATE}/pgdata`)
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) })
+  await migrateToLatest(db)
+  await db.destroy()
+}

@@ -1,0 +1,57 @@
+/** Tidemark in-process over real layers: the Hono app, its runtime, and a way to wait for recordings. */
+import { Context, Effect, Layer, Logger, LogLevel, ManagedRuntime, Runtime } from "effect"
+import { appLayer } from "../../src/AppLayer.js"
+import { Background } from "../../src/Background.js"
+import type { AppSettings, DatabaseTarget } from "../../src/Config.js"
+import { makeApp } from "../../src/http/app.js"
+import { Sources } from "../../src/Sources.js"
+import type { SourcesDocument } from "../../src/SourcesFile.js"
+
+export const defaultSettings = (database: DatabaseTarget): AppSettings => ({
+  port: 0,
+  host: "127.0.0.1",
+  database,
+  sourcesPath: "unused",
+  apiToken: undefined,
+  logLevel: "error",
+  logFormat: "json",
+  shutdownTimeoutMs: 10_000,
+  recorderQueueMax: 10_000,
+})
+
+export type TestApp = Awaited<ReturnType<typeof startTidemark>>
+
+export const startTidemark = async (
+  database: DatabaseTarget,
+  sources: SourcesDocument,
+  overrides: Partial<AppSettings> = {},
+) => {
+  const settings = { ...defaultSettings(database), ...overrides }
+  const runtime = ManagedRuntime.make(
+    appLayer(settings, Sources.fromDocument(sources)).pipe(
+      Layer.provideMerge(Layer.merge(Logger.json, Logger.minimumLogLevel(LogLevel.Error))),
+    ),
+  )
+  const services = await runtime.runtime()
+  const runPromiseExit = Runtime.runPromiseExit(services)
+  const app = makeApp({
+    run: (effect, signal) => runPromiseExit(effect, signal === undefined ? undefined : { signal }),
+    sources: Context.get(services.context, Sources),
+    apiToken: settings.apiToken,
+  })
+  return {
+    app,
+    runtime,
+    request: (path: string, init?: RequestInit) => app.request(path, init),
+    /** Resolves once every recording started so far has finished. */
+    settle: () =>
+      runtime.runPromise(
+        Effect.flatMap(Background, (background) => background.drain("30 seconds")),
+      ),
+    close: () => runtime.dispose(),
+  }
+}
+
+/** A response's JSON body, typed as the test expects it (the assertions check the shape). */
+export const bodyOf = async <T = Record<string, unknown>>(response: Response): Promise<T> =>
+  (await response.json()) as T
