@@ -77,3 +77,14 @@ export class AppConfig extends Context.Tag("tidemark/AppConfig")<AppConfig, AppS
 
 /** A secret named by a sources file as `${env:NAME}`. */
 export const secretFromEnv = (name: string) => Config.redacted(name)
+
+/** One line per fault: the variable's name, then what is wrong with it. */
+export const describeConfigError = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return `${describeConfigError(error.left)}; ${describeConfigError(error.right)}`
+    default:
+      return `${error.path.join(".")}: ${error.message}`
+  }
+}

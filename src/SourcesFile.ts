@@ -9,7 +9,12 @@ import { parseTemplate, type UrlTemplate } from "./core/url.js"
 const ParamValueSchema = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
 
 const ParamSpecSchema = Schema.Struct({
-  type: Schema.Literal("string", "number", "integer", "boolean"),
+  type: Schema.Literal("string", "number", "integer", "boolean").annotations({
+    message: (issue) => ({
+      message: `Expected one of "string", "number", "integer", "boolean", actual ${JSON.stringify(issue.actual)}`,
+      override: true,
+    }),
+  }),
   description: Schema.optional(Schema.String),
   pattern: Schema.optional(Schema.String),
   enum: Schema.optional(Schema.Array(ParamValueSchema).pipe(Schema.minItems(1))),

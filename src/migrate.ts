@@ -1,12 +1,12 @@
 /** `npm run migrate`: applies pending migrations to the configured database and exits. */
 import { Effect, Either, Layer, ManagedRuntime } from "effect"
 import { loggerLayer } from "./AppLayer.js"
-import { AppConfig, settingsConfig } from "./Config.js"
+import { AppConfig, describeConfigError, settingsConfig } from "./Config.js"
 import { Database } from "./db/Database.js"
 
 const loaded = Effect.runSync(Effect.either(settingsConfig))
 if (Either.isLeft(loaded)) {
-  process.stderr.write(`tidemark: configuration error: ${String(loaded.left)}\n`)
+  process.stderr.write(`tidemark: configuration error: ${describeConfigError(loaded.left)}\n`)
   process.exit(1)
 }
 const settings = Either.getOrThrow(loaded)
