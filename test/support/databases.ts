@@ -12,7 +12,10 @@ import type { DatabaseTarget } from "../../src/Config.js"
 
 export const POSTGRES_URL =
   process.env.TIDEMARK_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-export const PGLITE_TEMPLATE = join(process.cwd(), ".tidemark-test", "pglite-template")
+/** Made by the global setup, one per test run, so that overlapping runs never share it. */
+export const PGLITE_TEMPLATE =
+  process.env.TIDEMARK_TEST_PGLITE_TEMPLATE ??
+  join(process.cwd(), ".tidemark-test", "pglite-template")
 
 export interface TestDatabase {
   readonly name: "pglite" | "postgres"

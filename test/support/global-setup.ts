@@ -1,11 +1,12 @@
 /** Once per run: a migrated PGlite template to copy, and a check that PostgreSQL answers. */
-import { existsSync, mkdirSync, rmSync } from "node:fs"
+import { mkdirSync, rmSync } from "node:fs"
+import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Kysely, PGliteDialect } from "kysely"
 import pg from "pg"
 import { migrateToLatest } from "../../src/db/migrations.js"
 import type { Tables } from "../../src/db/schema.js"
-import { PGLITE_TEMPLATE, POSTGRES_URL } from "./databases.js"
+import { POSTGRES_URL } from "./databases.js"
 
 export default async function setup() {
   const client = new pg.Client({ connectionString: POSTGRES_URL })
@@ -17,10 +18,13 @@ export default async function setup() {
       `PostgreSQL is not reachable at ${POSTGRES_URL} (${String(error)}); start it or set TIDEMARK_TEST_POSTGRES_URL`,
     )
   }
-  if (existsSync(PGLITE_TEMPLATE)) rmSync(PGLITE_TEMPLATE, { recursive: true, force: true })
-  mkdirSync(PGLITE_TEMPLATE, { recursive: true })
-  const pglite = await PGlite.create(`${PGLITE_TEMPLATE}/pgdata`)
+  const template = join(process.cwd(), ".tidemark-test", `pglite-template-${process.pid}`)
+  rmSync(template, { recursive: true, force: true })
+  mkdirSync(template, { recursive: true })
+  const pglite = await PGlite.create(`${template}/pgdata`)
   const db = new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) })
   await migrateToLatest(db)
   await db.destroy()
+  process.env.TIDEMARK_TEST_PGLITE_TEMPLATE = template
+  return () => rmSync(template, { recursive: true, force: true })
 }
