@@ -24,11 +24,14 @@ export type ParamsResult =
 
 const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/
 
+/** A lone surrogate has no UTF-8 form, so it cannot be percent-encoded into a key or a URL. */
+export const LONE_SURROGATE = /\p{Cs}/u
+
 /** Parses one raw query value into its typed form, or explains why it is not one. */
 export const parseValue = (spec: ParamSpec, raw: string): ParamValue | string[] => {
   switch (spec.type) {
     case "string":
-      return raw
+      return LONE_SURROGATE.test(raw) ? ["must be well-formed Unicode text"] : raw
     case "boolean":
       if (raw === "true") return true
       if (raw === "false") return false

@@ -42,34 +42,29 @@ export const resolvePointer = (document: unknown, pointer: Pointer): unknown => 
   return current
 }
 
-const removeAt = (value: unknown, pointer: Pointer): unknown => {
-  const [head, ...rest] = pointer
-  if (head === undefined) return value
-  const last = rest.length === 0
-  if (Array.isArray(value)) {
-    if (head === "*") {
-      return last ? [] : value.map((item) => removeAt(item, rest))
-    }
-    const index = arrayIndex(head, value.length)
-    if (index === undefined) return value
-    if (last) return value.filter((_, i) => i !== index)
-    return value.map((item, i) => (i === index ? removeAt(item, rest) : item))
+/** `value` without what `pointers` match; each pointer is matched against `value` as given. */
+const removeMatched = (value: unknown, pointers: ReadonlyArray<Pointer>): unknown => {
+  if (pointers.length === 0) return value
+  const kept = (key: string, child: unknown): [unknown] | [] => {
+    const applying = pointers.filter(([head]) => head === "*" || head === key)
+    if (applying.some((pointer) => pointer.length === 1)) return []
+    const rest = applying.map((pointer) => pointer.slice(1))
+    return [removeMatched(child, rest)]
   }
+  if (Array.isArray(value)) return value.flatMap((item, index) => kept(String(index), item))
   if (isObject(value)) {
-    const result: Record<string, unknown> = {}
-    for (const [key, child] of Object.entries(value)) {
-      const matches = head === "*" || head === key
-      if (matches && last) continue
-      result[key] = matches ? removeAt(child, rest) : child
-    }
-    return result
+    // fromEntries defines own properties, so a "__proto__" member stays a member.
+    return Object.fromEntries(
+      Object.entries(value).flatMap(([key, child]) => kept(key, child).map((item) => [key, item])),
+    )
   }
   return value
 }
 
-/** A copy of `document` without the values at `pointers`; `*` matches every key or index. */
+/**
+ * A copy of `document` without the values at `pointers`; `*` matches every key or index.
+ * All pointers are matched against `document` itself, so removing an array item does not
+ * shift what the other pointers name.
+ */
 export const removePointers = (document: unknown, pointers: ReadonlyArray<Pointer>): unknown =>
-  pointers.reduce(
-    (current, pointer) => (pointer.length === 0 ? null : removeAt(current, pointer)),
-    document,
-  )
+  pointers.some((pointer) => pointer.length === 0) ? null : removeMatched(document, pointers)

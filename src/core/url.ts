@@ -1,5 +1,5 @@
 /** Upstream URLs from a source's template: values can never change scheme, host, port or path depth. */
-import type { Normalised } from "./params.js"
+import { LONE_SURROGATE, type Normalised } from "./params.js"
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
@@ -62,6 +62,12 @@ const segmentDepth = (url: URL): number => url.pathname.split("/").length
 
 /** The upstream URL for these params: path values as one encoded segment each, the rest as query. */
 export const buildUrl = (template: UrlTemplate, params: Normalised): BuildResult => {
+  // Unencodable in a path, and silently replaced by U+FFFD in a query: refuse instead.
+  for (const [name, value] of Object.entries(params)) {
+    if (LONE_SURROGATE.test(String(value))) {
+      return { ok: false, param: name, reason: "must be well-formed Unicode text" }
+    }
+  }
   for (const name of template.pathParams) {
     const value = String(params[name])
     if (value === "" || value === "." || value === "..") {

@@ -33,9 +33,16 @@ const openKysely = (target: DatabaseTarget) =>
           connectionString: Redacted.value(target.url),
           max: 10,
           connectionTimeoutMillis: 5000,
+          // A database that stops answering without closing the connection must not hold
+          // recordings (and their queue slots) forever.
+          query_timeout: 30_000,
+          keepAlive: true,
         })
-        // An idle client losing its server must not crash the process; the next query reports it.
+        // A client losing its server must not crash the process, idle (the pool's "error")
+        // or checked out (its own "error", which pg emits beside failing the query in flight;
+        // the pool discards the client when it is released).
         pool.on("error", () => undefined)
+        pool.on("connect", (client) => client.on("error", () => undefined))
         return {
           db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
           release: () => undefined,

@@ -7,10 +7,16 @@ import { Background } from "../Background.js"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
 import { track } from "../core/tracked.js"
 import { buildUrl } from "../core/url.js"
-import { InvalidRequest, type SourceNotFound, type UpstreamError } from "../Errors.js"
+import {
+  InvalidRequest,
+  type SourceNotFound,
+  type UpstreamError,
+  UpstreamInvalidJson,
+} from "../Errors.js"
 import type { ResourceRef } from "../history/History.js"
 import { coalescedRequests } from "../metrics.js"
 import { Sources } from "../Sources.js"
+import type { Source } from "../SourcesFile.js"
 import type { Observed } from "./Observed.js"
 import { Recorder } from "./Recorder.js"
 import { Upstream } from "./Upstream.js"
@@ -40,6 +46,17 @@ export class Live extends Context.Tag("tidemark/Live")<
       const background = yield* Background
       const inflight = new Map<string, Fiber.RuntimeFiber<Observed, UpstreamError>>()
 
+      const observeUpstream = (source: Source, url: string) =>
+        upstream.fetch(source, url).pipe(
+          Effect.flatMap((answer) =>
+            Effect.try({
+              try: (): Observed => ({ answer, tracked: track(answer.json, source.tracking) }),
+              // Valid JSON can still have no canonical form (a lone surrogate in a string).
+              catch: () => new UpstreamInvalidJson({ source: source.id }),
+            }),
+          ),
+        )
+
       const observe = Effect.fn("Live.observe")(function* (sourceId: string, raw: RawParams) {
         const source = yield* sources.get(sourceId)
         const checked = normaliseParams(source.params, raw)
@@ -63,15 +80,7 @@ export class Live extends Context.Tag("tidemark/Live")<
           const observed = yield* shared.await.pipe(Effect.flatten)
           return { ...observed, resource, coalesced: true }
         }
-        const call = yield* background.run(
-          upstream
-            .fetch(source, built.url)
-            .pipe(
-              Effect.map(
-                (answer): Observed => ({ answer, tracked: track(answer.json, source.tracking) }),
-              ),
-            ),
-        )
+        const call = yield* background.run(observeUpstream(source, built.url))
         if (source.coalesce) {
           inflight.set(resource.id, call)
           call.addObserver(() => {

@@ -45,6 +45,7 @@ describe.each(databases)("upstream failures and bad input on $name", ({ fresh })
         flaky: plain("/flaky", { retries: 2 }),
         missing: plain("/gone", { retries: 3 }),
         text: plain("/text"),
+        surrogate: plain("/surrogate"),
         huge: plain("/huge"),
         hugeDeclared: plain("/huge-declared"),
         redirecting: plain("/redirect"),
@@ -71,6 +72,7 @@ describe.each(databases)("upstream failures and bad input on $name", ({ fresh })
       else sendJson(response, { ok: true })
     })
     upstream.route("/gone", (_, response) => sendJson(response, { error: "not here" }, 404))
+    upstream.route("/surrogate", (_, response) => sendJson(response, '{"name": "\\ud800"}'))
     upstream.route("/text", (_, response) => {
       response.writeHead(200, { "content-type": "text/plain" })
       response.end("this is not { json")
@@ -163,6 +165,10 @@ describe.each(databases)("upstream failures and bad input on $name", ({ fresh })
     await expectProblem("/v1/live/text", 502, "upstream_invalid_json")
   })
 
+  it("JSON without a canonical form (a lone surrogate) gives 502 upstream_invalid_json", async () => {
+    await expectProblem("/v1/live/surrogate", 502, "upstream_invalid_json")
+  })
+
   it("a streamed body over 5 MiB gives 502 upstream_too_large", async () => {
     await expectProblem("/v1/live/huge", 502, "upstream_too_large")
   })
@@ -188,6 +194,7 @@ describe.each(databases)("upstream failures and bad input on $name", ({ fresh })
       "failing",
       "missing",
       "text",
+      "surrogate",
       "huge",
       "hugeDeclared",
       "redirecting",
