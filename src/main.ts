@@ -13,7 +13,7 @@ import {
 } from "effect"
 import { appLayer, loggerLayer } from "./AppLayer.js"
 import { Background } from "./Background.js"
-import { settingsConfig } from "./Config.js"
+import { describeConfigError, settingsConfig } from "./Config.js"
 import { makeApp } from "./http/app.js"
 import { Sources } from "./Sources.js"
 
@@ -32,7 +32,7 @@ const describeFailure = (cause: Cause.Cause<unknown>): string => {
 }
 
 const loaded = Effect.runSync(Effect.either(settingsConfig))
-if (Either.isLeft(loaded)) fatal(`configuration error: ${String(loaded.left)}`)
+if (Either.isLeft(loaded)) fatal(`configuration error: ${describeConfigError(loaded.left)}`)
 const settings = Either.getOrThrow(loaded)
 
 const runtime = ManagedRuntime.make(
