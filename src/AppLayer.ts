@@ -5,6 +5,7 @@ import { AppConfig, type AppSettings } from "./Config.js"
 import { Database } from "./db/Database.js"
 import { Browse } from "./history/Browse.js"
 import { History } from "./history/History.js"
+import { Feed } from "./live/Feed.js"
 import { Live } from "./live/Live.js"
 import { Recorder } from "./live/Recorder.js"
 import { Upstream } from "./live/Upstream.js"
@@ -28,7 +29,7 @@ export const loggerLayer = (settings: AppSettings, isTty: boolean) =>
  * released (after draining) before the database closes.
  */
 export const appLayer = <E>(settings: AppSettings, sources: Layer.Layer<Sources, E, AppConfig>) => {
-  const base = Background.layer.pipe(
+  const base = Layer.merge(Background.layer, Feed.layer).pipe(
     Layer.provideMerge(Database.layer),
     Layer.provideMerge(sources),
     Layer.provideMerge(AppConfig.make(settings)),

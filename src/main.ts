@@ -16,6 +16,7 @@ import { Background } from "./Background.js"
 import { describeConfigError, settingsConfig } from "./Config.js"
 import { makeApp } from "./http/app.js"
 import { Sources } from "./Sources.js"
+import { loadWebAssets } from "./web/assets.js"
 
 const fatal = (message: string): never => {
   process.stderr.write(`tidemark: ${message}\n`)
@@ -54,6 +55,7 @@ const app = makeApp({
   run: (effect, signal) => runPromiseExit(effect, signal === undefined ? undefined : { signal }),
   sources,
   apiToken: settings.apiToken,
+  assets: loadWebAssets(),
 })
 
 const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
@@ -71,6 +73,15 @@ server.on("error", (error) =>
 )
 
 let stopping = false
+// Once stopping, a kept-alive connection is closed as soon as its response is sent: no
+// client can hold the shutdown open, nor be served new requests on an old connection.
+if ("closeIdleConnections" in server) {
+  server.on("request", (_request, response) =>
+    response.once("finish", () => {
+      if (stopping) server.closeIdleConnections()
+    }),
+  )
+}
 const shutdown = async (signal: string) => {
   if (stopping) return
   stopping = true

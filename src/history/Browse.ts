@@ -2,6 +2,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { PatchOperation } from "../core/patch.js"
 import { diff } from "../core/patch.js"
+import { type Pointer, resolvePointer } from "../core/pointer.js"
 import { Database, query } from "../db/Database.js"
 import type { ResourceRow } from "../db/schema.js"
 import { type DatabaseError, ResourceNotFound, VersionNotFound } from "../Errors.js"
@@ -41,6 +42,21 @@ export interface Page<A> {
 
 type NotFound = ResourceNotFound | VersionNotFound
 
+export interface SeriesPoint {
+  readonly version: number
+  readonly observedAt: string
+  readonly value: number
+}
+
+const NUMERIC_TEXT = /^\s*-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*$/
+
+/** A number, or a string that spells one (prices often come as "64210.50"). */
+const numericValue = (value: unknown): number | undefined => {
+  if (typeof value === "number") return value
+  if (typeof value === "string" && NUMERIC_TEXT.test(value)) return Number(value)
+  return undefined
+}
+
 export interface BrowseShape {
   readonly resources: (options: {
     readonly source?: string | undefined
@@ -58,6 +74,14 @@ export interface BrowseShape {
     id: string,
     version: number,
   ) => Effect.Effect<VersionDetail, DatabaseError | NotFound>
+  /** The numeric values at `pointer` across the latest `limit` versions, oldest first. */
+  readonly series: (
+    id: string,
+    pointer: Pointer,
+    limit: number,
+  ) => Effect.Effect<ReadonlyArray<SeriesPoint>, DatabaseError | ResourceNotFound>
+  /** The latest version number, 0 when nothing is recorded. */
+  readonly latestVersion: (id: string) => Effect.Effect<number, DatabaseError>
   readonly diff: (
     id: string,
     from: number,
@@ -166,7 +190,41 @@ export class Browse extends Context.Tag("tidemark/Browse")<Browse, BrowseShape>(
           })),
         )
 
+      const series: BrowseShape["series"] = (id, pointer, limit) =>
+        findResource(id).pipe(
+          Effect.zipRight(
+            query("browse.series", () =>
+              db
+                .selectFrom("versions")
+                .select(["version", "observed_at", "tracked"])
+                .where("resource_id", "=", id)
+                .orderBy("version", "desc")
+                .limit(limit)
+                .execute(),
+            ),
+          ),
+          Effect.map((rows) =>
+            rows.toReversed().flatMap((row) => {
+              const value = numericValue(resolvePointer(JSON.parse(row.tracked), pointer))
+              return value === undefined
+                ? []
+                : [{ version: row.version, observedAt: row.observed_at.toISOString(), value }]
+            }),
+          ),
+        )
+
+      const latestVersion = (id: string) =>
+        query("browse.latestVersion", () =>
+          db
+            .selectFrom("resources")
+            .select("latest_version")
+            .where("id", "=", id)
+            .executeTakeFirst(),
+        ).pipe(Effect.map((row) => row?.latest_version ?? 0))
+
       return {
+        series,
+        latestVersion,
         resources,
         resource: (id) =>
           findResource(id).pipe(

@@ -28,7 +28,7 @@ export interface Observation {
 }
 
 export type AppendOutcome =
-  | { readonly _tag: "Appended"; readonly version: number }
+  | { readonly _tag: "Appended"; readonly version: number; readonly changes: number }
   | { readonly _tag: "Unchanged"; readonly version: number }
   | { readonly _tag: "Stale"; readonly version: number }
 
@@ -127,7 +127,7 @@ export class History extends Context.Tag("tidemark/History")<
                 patch_ops: patch.length,
               })
               .execute()
-            return { _tag: "Appended", version }
+            return { _tag: "Appended", version, changes: patch.length }
           }),
         ).pipe(Effect.withSpan("History.append"))
 

@@ -1,5 +1,6 @@
 /** Route inputs, decoded with Effect Schema; a mismatch is an `invalid_request`. */
 import { Effect, ParseResult, Schema } from "effect"
+import { isValidPointer } from "../core/pointer.js"
 import { InvalidRequest } from "../Errors.js"
 
 const PageLimit = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500))
@@ -14,6 +15,16 @@ export const ResourcesQuery = Schema.Struct({
 export const VersionsQuery = Schema.Struct({
   limit: Schema.optionalWith(PageLimit, { default: () => 50 }),
   before: Schema.optional(VersionNumber),
+})
+
+export const SeriesQuery = Schema.Struct({
+  path: Schema.String.pipe(
+    Schema.maxLength(1024),
+    Schema.filter((text) => isValidPointer(text) || "must be a JSON Pointer such as /price"),
+  ),
+  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)), {
+    default: () => 500,
+  }),
 })
 
 export const DiffQuery = Schema.Struct({ from: VersionNumber, to: VersionNumber })

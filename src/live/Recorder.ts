@@ -5,6 +5,7 @@ import { AppConfig } from "../Config.js"
 import type { UpstreamError } from "../Errors.js"
 import { History, type Observation, type ResourceRef } from "../history/History.js"
 import { databaseErrors, recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
+import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
 
 export interface RecorderShape {
@@ -26,6 +27,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const { recorderQueueMax } = yield* AppConfig
       const background = yield* Background
       const history = yield* History
+      const feed = yield* Feed
       let pending = 0
 
       const record = (
@@ -74,6 +76,13 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           )
           yield* Metric.update(recordingLag, (Date.now() - answeredAt) / 1000)
           if (outcome.right._tag === "Appended") {
+            yield* feed.publish({
+              resourceId: resource.id,
+              version: outcome.right.version,
+              hash: tracked.hash,
+              observedAt: answer.observedAt.toISOString(),
+              changes: outcome.right.changes,
+            })
             yield* Effect.logDebug("version recorded").pipe(
               Effect.annotateLogs({ resource: resource.key, version: outcome.right.version }),
             )

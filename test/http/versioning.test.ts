@@ -195,6 +195,33 @@ describe.each(databases)("versions on $name", ({ fresh }) => {
     expect(back).toEqual([{ op: "replace", path: "/price", value: "1.00" }])
   })
 
+  it("series gives the numeric values at a path across versions, oldest first, numeric strings included", async () => {
+    const id =
+      (await tidemark.request("/v1/live/quote?symbol=ABC")).headers.get("tidemark-resource") ?? ""
+    await tidemark.settle()
+    const series = await bodyOf<{
+      path: string
+      points: Array<{ version: number; value: number }>
+    }>(await tidemark.request(`/v1/resources/${id}/series?path=/price`))
+    expect(series.path).toBe("/price")
+    expect(series.points.map((point) => [point.version, point.value])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 1],
+      [4, 7],
+    ])
+    const last = await bodyOf<{ points: Array<{ version: number }> }>(
+      await tidemark.request(`/v1/resources/${id}/series?path=/price&limit=2`),
+    )
+    expect(last.points.map((point) => point.version)).toEqual([3, 4])
+    const none = await bodyOf<{ points: unknown[] }>(
+      await tidemark.request(`/v1/resources/${id}/series?path=/missing`),
+    )
+    expect(none.points).toEqual([])
+    const bad = await tidemark.request(`/v1/resources/${id}/series?path=price`)
+    expect(bad.status).toBe(400)
+  })
+
   it("lists tracked resources, filtered by source, paged with a cursor", async () => {
     const all = await bodyOf<{
       items: Array<{ id: string; source: string; latestVersion: number; versionCount: number }>

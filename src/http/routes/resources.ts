@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { Hono } from "hono"
+import { parsePointer } from "../../core/pointer.js"
 import { Browse } from "../../history/Browse.js"
 import type { AppEnv } from "../env.js"
 import {
@@ -9,6 +10,7 @@ import {
   encodeCursor,
   ResourceId,
   ResourcesQuery,
+  SeriesQuery,
   VersionPath,
   VersionsQuery,
 } from "../queries.js"
@@ -71,6 +73,21 @@ export const resourceRoutes = (run: Runner<Browse>) =>
           Effect.gen(function* () {
             const { id, n } = yield* decodeInput(VersionPath, c.req.param(), "path")
             return yield* Effect.flatMap(Browse, (browse) => browse.version(id, n))
+          }),
+        ),
+        json,
+      ),
+    )
+    .get("/:id/series", async (c) =>
+      respond(
+        await run(
+          Effect.gen(function* () {
+            const id = yield* decodeInput(ResourceId, c.req.param("id"), "resource id")
+            const query = yield* decodeInput(SeriesQuery, c.req.query(), "query")
+            const points = yield* Effect.flatMap(Browse, (browse) =>
+              browse.series(id, parsePointer(query.path), query.limit),
+            )
+            return { path: query.path, points }
           }),
         ),
         json,
