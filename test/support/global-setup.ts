@@ -4,11 +4,13 @@ import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Kysely, PGliteDialect } from "kysely"
 import pg from "pg"
+import { buildWeb } from "../../scripts/build-web.js"
 import { migrateToLatest } from "../../src/db/migrations.js"
 import type { Tables } from "../../src/db/schema.js"
 import { POSTGRES_URL } from "./databases.js"
 
 export default async function setup() {
+  await buildWeb()
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   try {
     await client.connect()
