@@ -10,6 +10,8 @@ import { Live } from "./live/Live.js"
 import { Recorder } from "./live/Recorder.js"
 import { Upstream } from "./live/Upstream.js"
 import type { Sources } from "./Sources.js"
+import { MetricsExport } from "./telemetry/MetricsExport.js"
+import { tracingLayer } from "./telemetry/tracing.js"
 
 const levels = {
   debug: LogLevel.Debug,
@@ -17,6 +19,14 @@ const levels = {
   warn: LogLevel.Warning,
   error: LogLevel.Error,
 } as const
+
+/** Logs, traces and the metrics export: built first, so every other layer runs under them. */
+export const observabilityLayer = (settings: AppSettings, isTty: boolean) =>
+  Layer.mergeAll(
+    loggerLayer(settings, isTty),
+    tracingLayer(settings),
+    MetricsExport.layer(settings.serviceName),
+  )
 
 export const loggerLayer = (settings: AppSettings, isTty: boolean) =>
   Layer.merge(

@@ -19,6 +19,9 @@ export interface AppSettings {
   readonly logFormat: LogFormat | undefined
   readonly shutdownTimeoutMs: number
   readonly recorderQueueMax: number
+  readonly metricsToken: Redacted.Redacted<string> | undefined
+  readonly otlpEndpoint: string | undefined
+  readonly serviceName: string
 }
 
 const nonNegativeInteger = (name: string, fallback: number) =>
@@ -68,6 +71,13 @@ export const settingsConfig: Config.Config<AppSettings> = Config.all({
   ),
   shutdownTimeoutMs: nonNegativeInteger("TIDEMARK_SHUTDOWN_TIMEOUT_MS", 10_000),
   recorderQueueMax: nonNegativeInteger("TIDEMARK_RECORDER_QUEUE_MAX", 10_000),
+  metricsToken: Config.option(Config.redacted("TIDEMARK_METRICS_TOKEN")).pipe(
+    Config.map((token) => (token._tag === "Some" ? token.value : undefined)),
+  ),
+  otlpEndpoint: Config.option(Config.url("OTEL_EXPORTER_OTLP_ENDPOINT")).pipe(
+    Config.map((url) => (url._tag === "Some" ? url.value.toString() : undefined)),
+  ),
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("tidemark")),
 })
 
 export class AppConfig extends Context.Tag("tidemark/AppConfig")<AppConfig, AppSettings>() {

@@ -1,20 +1,11 @@
 /** The process: read the configuration, build the runtime, serve, and shut down gracefully. */
 import { serve } from "@hono/node-server"
-import {
-  Cause,
-  Context,
-  Effect,
-  Either,
-  Exit,
-  Layer,
-  ManagedRuntime,
-  Option,
-  Runtime,
-} from "effect"
-import { appLayer, loggerLayer } from "./AppLayer.js"
+import { Cause, Context, Effect, Either, Exit, Layer, ManagedRuntime, Option } from "effect"
+import { appLayer, observabilityLayer } from "./AppLayer.js"
 import { Background } from "./Background.js"
 import { describeConfigError, settingsConfig } from "./Config.js"
 import { makeApp } from "./http/app.js"
+import { makeRunner } from "./http/run.js"
 import { Sources } from "./Sources.js"
 import { loadWebAssets } from "./web/assets.js"
 
@@ -38,7 +29,7 @@ const settings = Either.getOrThrow(loaded)
 
 const runtime = ManagedRuntime.make(
   appLayer(settings, Sources.fromFile).pipe(
-    Layer.provideMerge(loggerLayer(settings, process.stdout.isTTY === true)),
+    Layer.provideMerge(observabilityLayer(settings, process.stdout.isTTY === true)),
   ),
 )
 
@@ -49,12 +40,12 @@ if (started._tag === "Failure") {
 }
 const services = Exit.getOrElse(started, () => fatal("start-up failed"))
 const sources = Context.get(services.context, Sources)
-const runPromiseExit = Runtime.runPromiseExit(services)
 
 const app = makeApp({
-  run: (effect, signal) => runPromiseExit(effect, signal === undefined ? undefined : { signal }),
+  run: makeRunner(services),
   sources,
   apiToken: settings.apiToken,
+  metricsToken: settings.metricsToken,
   assets: loadWebAssets(),
 })
 

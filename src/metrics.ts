@@ -19,7 +19,7 @@ export const recorderQueueDepth = Metric.gauge("tidemark_recorder_queue_depth", 
 })
 
 export const recordingLag = Metric.histogram(
-  "tidemark_recording_lag_seconds",
+  "tidemark_answer_to_recorded_seconds",
   MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 16 }),
   "Time from the live answer to its recording's outcome",
 )
@@ -28,3 +28,36 @@ export const databaseErrors = Metric.counter("tidemark_database_errors_total", {
   description: "Failed database operations",
   incremental: true,
 })
+
+const seconds = MetricBoundaries.exponential({ start: 0.0005, factor: 2, count: 16 })
+
+export const httpRequests = (method: string, route: string, status: number) =>
+  Metric.counter("tidemark_http_requests_total", {
+    description: "HTTP requests by route and status",
+    incremental: true,
+  }).pipe(
+    Metric.tagged("method", method),
+    Metric.tagged("route", route),
+    Metric.tagged("status", String(status)),
+  )
+
+export const httpRequestDuration = (method: string, route: string, status: number) =>
+  Metric.histogram("tidemark_http_request_duration_seconds", seconds, "HTTP request duration").pipe(
+    Metric.tagged("method", method),
+    Metric.tagged("route", route),
+    Metric.tagged("status", String(status)),
+  )
+
+/** `outcome` is `ok` or the problem code of the failure. */
+export const upstreamRequests = (source: string, outcome: string) =>
+  Metric.counter("tidemark_upstream_requests_total", {
+    description: "Upstream calls by source and outcome (retries included in one call)",
+    incremental: true,
+  }).pipe(Metric.tagged("source", source), Metric.tagged("outcome", outcome))
+
+export const upstreamDuration = (source: string, outcome: string) =>
+  Metric.histogram(
+    "tidemark_upstream_request_duration_seconds",
+    seconds,
+    "Upstream call duration",
+  ).pipe(Metric.tagged("source", source), Metric.tagged("outcome", outcome))

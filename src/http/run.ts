@@ -1,12 +1,44 @@
-import { Cause, type Effect, Exit, Option } from "effect"
+import { Cause, Effect, Exit, Option, Runtime, type Tracer } from "effect"
 import type { ApiError } from "../Errors.js"
 import { makeProblem, problemFor, problemResponse } from "./problem.js"
+
+export interface RunOptions {
+  /** Interrupts the effect when it aborts (the client went away). */
+  readonly signal?: AbortSignal | undefined
+  /** The request's span: the effect's spans are its children, its log lines carry its trace id. */
+  readonly span?: Tracer.Span | undefined
+}
 
 /** Runs an effect of the application's services to completion; the HTTP edge's only way in. */
 export type Runner<R> = <A, E>(
   effect: Effect.Effect<A, E, R>,
+  options?: RunOptions,
+) => Promise<Exit.Exit<A, E>>
+
+/** A runner bound to one request; `signal` replaces the request's own abort signal. */
+export type RequestRunner<R> = <A, E>(
+  effect: Effect.Effect<A, E, R>,
   signal?: AbortSignal,
 ) => Promise<Exit.Exit<A, E>>
+
+export const inRequest = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  span: Tracer.Span | undefined,
+) =>
+  span === undefined
+    ? effect
+    : effect.pipe(
+        Effect.withParentSpan(span),
+        Effect.annotateLogs({ traceId: span.traceId, spanId: span.spanId }),
+      )
+
+export const makeRunner =
+  <R>(runtime: Runtime.Runtime<R>): Runner<R> =>
+  (effect, options = {}) =>
+    Runtime.runPromiseExit(runtime)(
+      inRequest(effect, options.span),
+      options.signal === undefined ? undefined : { signal: options.signal },
+    )
 
 export const internalError = () =>
   problemResponse(

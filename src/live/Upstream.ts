@@ -1,6 +1,20 @@
 /** The upstream call: one GET with a per-attempt timeout, retries, a size cap and no redirects. */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Chunk, Context, Duration, Effect, Layer, Redacted, Schedule, Stream } from "effect"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Metric,
+  Option,
+  Redacted,
+  Schedule,
+  Stream,
+} from "effect"
 import {
   type UpstreamError,
   UpstreamInvalidJson,
@@ -10,6 +24,7 @@ import {
   UpstreamTooLarge,
   UpstreamUnreachable,
 } from "../Errors.js"
+import { upstreamDuration, upstreamRequests } from "../metrics.js"
 import type { Source } from "../SourcesFile.js"
 
 export const MAX_UPSTREAM_BYTES = 5 * 1024 * 1024
@@ -22,6 +37,15 @@ export interface UpstreamAnswer {
   readonly json: unknown
   /** When the successful attempt started: the upstream's state is at least that new. */
   readonly observedAt: Date
+}
+
+const OUTCOME: { readonly [Tag in UpstreamError["_tag"]]: string } = {
+  UpstreamTimeout: "timeout",
+  UpstreamUnreachable: "unreachable",
+  UpstreamStatus: "status",
+  UpstreamInvalidJson: "invalid_json",
+  UpstreamTooLarge: "too_large",
+  UpstreamRedirect: "redirect",
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504])
@@ -130,10 +154,25 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<
         const request = HttpClientRequest.get(url).pipe(
           HttpClientRequest.setHeaders({ accept: "application/json", ...headers }),
         )
-        return attempt(source, request).pipe(
-          Effect.retry({ schedule: backoff, times: source.retries, while: isRetryable }),
-          Effect.withSpan("Upstream.fetch", { attributes: { "tidemark.source": source.id } }),
-        )
+        return Effect.gen(function* () {
+          const started = yield* Clock.currentTimeMillis
+          const exit = yield* attempt(source, request).pipe(
+            Effect.retry({ schedule: backoff, times: source.retries, while: isRetryable }),
+            Effect.exit,
+          )
+          const outcome = Exit.isSuccess(exit)
+            ? "ok"
+            : Cause.failureOption(exit.cause).pipe(
+                Option.match({
+                  onNone: () => "interrupted",
+                  onSome: (error) => OUTCOME[error._tag],
+                }),
+              )
+          const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+          yield* Metric.increment(upstreamRequests(source.id, outcome))
+          yield* Metric.update(upstreamDuration(source.id, outcome), seconds)
+          return yield* exit
+        }).pipe(Effect.withSpan("Upstream.fetch", { attributes: { "tidemark.source": source.id } }))
       }
 
       return { fetch }

@@ -1,9 +1,10 @@
 /** Tidemark in-process over real layers: the Hono app, its runtime, and a way to wait for recordings. */
-import { Context, Effect, Layer, Logger, LogLevel, ManagedRuntime, Runtime } from "effect"
-import { appLayer } from "../../src/AppLayer.js"
+import { Context, Effect, Layer, ManagedRuntime } from "effect"
+import { appLayer, observabilityLayer } from "../../src/AppLayer.js"
 import { Background } from "../../src/Background.js"
 import type { AppSettings, DatabaseTarget } from "../../src/Config.js"
 import { makeApp } from "../../src/http/app.js"
+import { makeRunner } from "../../src/http/run.js"
 import { Sources } from "../../src/Sources.js"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
 
@@ -17,6 +18,9 @@ export const defaultSettings = (database: DatabaseTarget): AppSettings => ({
   logFormat: "json",
   shutdownTimeoutMs: 10_000,
   recorderQueueMax: 10_000,
+  metricsToken: undefined,
+  otlpEndpoint: undefined,
+  serviceName: "tidemark",
 })
 
 export type TestApp = Awaited<ReturnType<typeof startTidemark>>
@@ -29,15 +33,15 @@ export const startTidemark = async (
   const settings = { ...defaultSettings(database), ...overrides }
   const runtime = ManagedRuntime.make(
     appLayer(settings, Sources.fromDocument(sources)).pipe(
-      Layer.provideMerge(Layer.merge(Logger.json, Logger.minimumLogLevel(LogLevel.Error))),
+      Layer.provideMerge(observabilityLayer(settings, false)),
     ),
   )
   const services = await runtime.runtime()
-  const runPromiseExit = Runtime.runPromiseExit(services)
   const app = makeApp({
-    run: (effect, signal) => runPromiseExit(effect, signal === undefined ? undefined : { signal }),
+    run: makeRunner(services),
     sources: Context.get(services.context, Sources),
     apiToken: settings.apiToken,
+    metricsToken: settings.metricsToken,
   })
   return {
     app,

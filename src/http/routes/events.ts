@@ -6,7 +6,7 @@ import { Browse } from "../../history/Browse.js"
 import { Feed, type VersionEvent } from "../../live/Feed.js"
 import type { AppEnv } from "../env.js"
 import { decodeInput, ResourceId } from "../queries.js"
-import { type Runner, respond } from "../run.js"
+import { respond } from "../run.js"
 
 const KEEP_ALIVE = "15 seconds"
 /** Catches versions that other processes on the same database recorded. */
@@ -51,15 +51,15 @@ const watch = (id: string, send: (event: string, data: string) => Promise<void>)
     yield* Stream.merge(events, keepAlive).pipe(Stream.runDrain)
   }).pipe(Effect.scoped)
 
-export const eventRoutes = (run: Runner<Feed | Browse>) =>
+export const eventRoutes = () =>
   new Hono<AppEnv>().get("/:id/events", async (c) => {
-    const checked = await run(decodeInput(ResourceId, c.req.param("id"), "resource id"))
+    const checked = await c.var.run(decodeInput(ResourceId, c.req.param("id"), "resource id"))
     if (checked._tag === "Failure") return respond(checked, () => new Response())
     const id = checked.value
     return streamSSE(c, async (stream) => {
       const closed = new AbortController()
       stream.onAbort(() => closed.abort())
-      await run(
+      await c.var.run(
         watch(id, (event, data) => stream.writeSSE({ event, data })),
         closed.signal,
       )

@@ -3,7 +3,7 @@ import { Hono } from "hono"
 import { Live, type LiveAnswer } from "../../live/Live.js"
 import type { AppEnv } from "../env.js"
 import { problemFor } from "../problem.js"
-import { type Runner, respond } from "../run.js"
+import { respond } from "../run.js"
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
   (header ?? "").split(",").some((candidate) => {
@@ -19,11 +19,10 @@ const liveHeaders = ({ tracked, resource, answer }: LiveAnswer) => ({
 })
 
 /** `GET /v1/live/:source`: the upstream's body, byte for byte, as soon as it arrives. */
-export const liveRoutes = (run: Runner<Live>) =>
+export const liveRoutes = () =>
   new Hono<AppEnv>().get("/:source", async (c) => {
-    const exit = await run(
+    const exit = await c.var.run(
       Effect.flatMap(Live, (live) => live.observe(c.req.param("source"), c.req.queries())),
-      c.req.raw.signal,
     )
     return respond(
       exit,

@@ -14,16 +14,16 @@ import {
   VersionPath,
   VersionsQuery,
 } from "../queries.js"
-import { type Runner, respond } from "../run.js"
+import { respond } from "../run.js"
 
 const json = (value: unknown) => Response.json(value)
 
 /** The recorded history: resources, their versions and the diffs between them. */
-export const resourceRoutes = (run: Runner<Browse>) =>
+export const resourceRoutes = () =>
   new Hono<AppEnv>()
     .get("/", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const query = yield* decodeInput(ResourcesQuery, c.req.query(), "query")
             const browse = yield* Browse
@@ -43,7 +43,7 @@ export const resourceRoutes = (run: Runner<Browse>) =>
     )
     .get("/:id", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const id = yield* decodeInput(ResourceId, c.req.param("id"), "resource id")
             return yield* Effect.flatMap(Browse, (browse) => browse.resource(id))
@@ -54,7 +54,7 @@ export const resourceRoutes = (run: Runner<Browse>) =>
     )
     .get("/:id/versions", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const id = yield* decodeInput(ResourceId, c.req.param("id"), "resource id")
             const query = yield* decodeInput(VersionsQuery, c.req.query(), "query")
@@ -69,7 +69,7 @@ export const resourceRoutes = (run: Runner<Browse>) =>
     )
     .get("/:id/versions/:n", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const { id, n } = yield* decodeInput(VersionPath, c.req.param(), "path")
             return yield* Effect.flatMap(Browse, (browse) => browse.version(id, n))
@@ -80,7 +80,7 @@ export const resourceRoutes = (run: Runner<Browse>) =>
     )
     .get("/:id/series", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const id = yield* decodeInput(ResourceId, c.req.param("id"), "resource id")
             const query = yield* decodeInput(SeriesQuery, c.req.query(), "query")
@@ -95,7 +95,7 @@ export const resourceRoutes = (run: Runner<Browse>) =>
     )
     .get("/:id/diff", async (c) =>
       respond(
-        await run(
+        await c.var.run(
           Effect.gen(function* () {
             const id = yield* decodeInput(ResourceId, c.req.param("id"), "resource id")
             const { from, to } = yield* decodeInput(DiffQuery, c.req.query(), "query")
