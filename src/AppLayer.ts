@@ -10,7 +10,7 @@ import { Live } from "./live/Live.js"
 import { Recorder } from "./live/Recorder.js"
 import { Upstream } from "./live/Upstream.js"
 import type { Sources } from "./Sources.js"
-import { MetricsExport } from "./telemetry/MetricsExport.js"
+import { prometheusLayer } from "./telemetry/prometheus.js"
 import { tracingLayer } from "./telemetry/tracing.js"
 
 const levels = {
@@ -25,7 +25,7 @@ export const observabilityLayer = (settings: AppSettings, isTty: boolean) =>
   Layer.mergeAll(
     loggerLayer(settings, isTty),
     tracingLayer(settings),
-    MetricsExport.layer(settings.serviceName),
+    prometheusLayer(settings.serviceName),
   )
 
 export const loggerLayer = (settings: AppSettings, isTty: boolean) =>

@@ -1,27 +1,10 @@
-/** Effect's metrics in Prometheus text format, through OpenTelemetry's Prometheus exporter. */
-import * as OtelMetrics from "@effect/opentelemetry/Metrics"
-import * as Resource from "@effect/opentelemetry/Resource"
-import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import { Context, Effect, Layer } from "effect"
 
+/** The metrics in Prometheus text format; the exporter behind it is chosen where layers meet. */
 export class MetricsExport extends Context.Tag("tidemark/MetricsExport")<
   MetricsExport,
   { readonly prometheus: Effect.Effect<string> }
 >() {
-  static readonly layer = (serviceName: string) =>
-    Layer.unwrapEffect(
-      Effect.sync(() => {
-        const exporter = new PrometheusExporter({ preventServerStart: true })
-        const serializer = new PrometheusSerializer(undefined, false, undefined, true, true)
-        const service = Layer.succeed(MetricsExport, {
-          prometheus: Effect.promise(async () =>
-            serializer.serialize((await exporter.collect()).resourceMetrics),
-          ),
-        })
-        return Layer.merge(
-          service,
-          OtelMetrics.layer(() => exporter),
-        ).pipe(Layer.provide(Resource.layer({ serviceName })))
-      }),
-    )
+  /** For runtimes that export no metrics: an empty exposition. */
+  static readonly none = Layer.succeed(MetricsExport, { prometheus: Effect.succeed("") })
 }
