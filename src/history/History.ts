@@ -30,7 +30,7 @@ export interface Observation {
 export type AppendOutcome =
   | { readonly _tag: "Appended"; readonly version: number; readonly changes: number }
   | { readonly _tag: "Unchanged"; readonly version: number }
-  | { readonly _tag: "Stale"; readonly version: number }
+  | { readonly _tag: "Stale"; readonly version: number; readonly latestHash: string | null }
 
 /** The first version's patch builds its content from nothing. */
 const patchFrom = (previous: string | undefined, content: unknown): Array<PatchOperation> =>
@@ -101,7 +101,11 @@ export class History extends Context.Tag("tidemark/History")<
               current.latest_observed_at !== null &&
               observation.observedAt < current.latest_observed_at
             ) {
-              return { _tag: "Stale", version: current.latest_version }
+              return {
+                _tag: "Stale",
+                version: current.latest_version,
+                latestHash: current.latest_hash,
+              }
             }
             const previous =
               current.latest_version === 0

@@ -1,9 +1,14 @@
 /** Compares each answered observation with the recorded history and appends only what changed. */
-import { Context, Effect, Either, Exit, Fiber, Layer, Metric, Option } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Metric, Option } from "effect"
 import { Background } from "../Background.js"
 import { AppConfig } from "../Config.js"
 import type { UpstreamError } from "../Errors.js"
-import { History, type Observation, type ResourceRef } from "../history/History.js"
+import {
+  type AppendOutcome,
+  History,
+  type Observation,
+  type ResourceRef,
+} from "../history/History.js"
 import { databaseErrors, recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
 import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
@@ -20,6 +25,27 @@ export interface RecorderShape {
   readonly pending: Effect.Effect<number>
 }
 
+/** The latest hash of a resource as one recording leaves it; none when it could not tell. */
+type Known = Option.Option<string>
+
+const knownAfter = (outcome: AppendOutcome, hash: string): Known =>
+  outcome._tag === "Stale" ? Option.fromNullable(outcome.latestHash) : Option.some(hash)
+
+/**
+ * A resource's recordings in this process. Decisions are taken one at a time, in the order
+ * the answers arrived, each starting from what the one before learned: the history read made
+ * at request time is trusted only while no decision for the resource has touched the
+ * database since it was made, because a write still pending can make it out of date.
+ */
+interface Lane {
+  generation: number
+  members: number
+  tail: Deferred.Deferred<Known> | undefined
+}
+
+const outcomeName = (outcome: AppendOutcome) =>
+  outcome._tag === "Appended" ? "appended" : outcome._tag === "Stale" ? "stale" : "unchanged"
+
 export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, RecorderShape>() {
   static readonly layer = Layer.effect(
     Recorder,
@@ -29,25 +55,16 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const history = yield* History
       const feed = yield* Feed
       let pending = 0
+      const lanes = new Map<string, Lane>()
 
-      const record = (
-        resource: ResourceRef,
-        upstream: Fiber.Fiber<Observed, UpstreamError>,
-        latest: Fiber.Fiber<Option.Option<{ readonly hash: string }>, unknown>,
-      ) =>
+      /** Compares with what is known and appends when the tracked content changed. */
+      const decide = (resource: ResourceRef, observed: Observed, known: Known, lane: Lane) =>
         Effect.gen(function* () {
-          const answered = yield* Fiber.await(upstream)
-          if (Exit.isFailure(answered)) return
-          const { answer, tracked } = answered.value
+          const { answer, tracked } = observed
           const answeredAt = Date.now()
-          const known = yield* Fiber.join(latest).pipe(Effect.either)
-          if (
-            Either.isRight(known) &&
-            Option.isSome(known.right) &&
-            known.right.value.hash === tracked.hash
-          ) {
+          if (Option.isSome(known) && known.value === tracked.hash) {
             yield* Metric.increment(recordings("unchanged"))
-            return
+            return known
           }
           const observation: Observation = {
             resource,
@@ -56,24 +73,20 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             tracked: tracked.content,
             hash: tracked.hash,
           }
-          const outcome = yield* history.append(observation).pipe(Effect.either)
+          // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
+          lane.generation++
+          const outcome = yield* history
+            .append(observation)
+            .pipe(Effect.either, Effect.ensuring(Effect.sync(() => lane.generation++)))
           if (Either.isLeft(outcome)) {
             yield* Metric.increment(recordings("failed"))
             yield* Metric.increment(databaseErrors)
             yield* Effect.logError("recording failed").pipe(
               Effect.annotateLogs({ resource: resource.key, error: String(outcome.left.cause) }),
             )
-            return
+            return Option.none()
           }
-          yield* Metric.increment(
-            recordings(
-              outcome.right._tag === "Appended"
-                ? "appended"
-                : outcome.right._tag === "Stale"
-                  ? "stale"
-                  : "unchanged",
-            ),
-          )
+          yield* Metric.increment(recordings(outcomeName(outcome.right)))
           yield* Metric.update(recordingLag, (Date.now() - answeredAt) / 1000)
           if (outcome.right._tag === "Appended") {
             yield* feed.publish({
@@ -87,9 +100,50 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               Effect.annotateLogs({ resource: resource.key, version: outcome.right.version }),
             )
           }
+          return knownAfter(outcome.right, tracked.hash)
+        })
+
+      const record = (
+        resource: ResourceRef,
+        upstream: Fiber.Fiber<Observed, UpstreamError>,
+        read: Fiber.Fiber<Option.Option<{ readonly hash: string }>, unknown>,
+        lane: Lane,
+        readGeneration: number,
+      ) =>
+        Effect.gen(function* () {
+          const answered = yield* Fiber.await(upstream)
+          if (Exit.isFailure(answered)) return
+          // Join the resource's lane in the order answers arrive.
+          const previous = lane.tail
+          const done = yield* Deferred.make<Known>()
+          lane.tail = done
+          const known: Known =
+            previous !== undefined
+              ? yield* Deferred.await(previous)
+              : lane.generation !== readGeneration
+                ? Option.none()
+                : yield* Fiber.join(read).pipe(
+                    Effect.map(Option.map((latest) => latest.hash)),
+                    Effect.orElseSucceed((): Known => Option.none()),
+                  )
+          const after = yield* decide(resource, answered.value, known, lane).pipe(
+            Effect.onExit((exit) =>
+              Deferred.done(done, Exit.isSuccess(exit) ? exit : Exit.succeed(Option.none())),
+            ),
+          )
+          if (lane.tail === done) lane.tail = undefined
+          return after
         }).pipe(
           Effect.withSpan("Recorder.record", { attributes: { "tidemark.resource": resource.key } }),
         )
+
+      const laneOf = (resourceId: string): Lane => {
+        const existing = lanes.get(resourceId)
+        if (existing !== undefined) return existing
+        const lane: Lane = { generation: 0, members: 0, tail: undefined }
+        lanes.set(resourceId, lane)
+        return lane
+      }
 
       const track = (resource: ResourceRef, upstream: Fiber.Fiber<Observed, UpstreamError>) =>
         Effect.gen(function* () {
@@ -102,12 +156,17 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           }
           pending++
           yield* Metric.set(recorderQueueDepth, pending)
-          const latest = yield* background.run(history.latest(resource.id))
+          const lane = laneOf(resource.id)
+          lane.members++
+          const readGeneration = lane.generation
+          const read = yield* background.run(history.latest(resource.id))
           yield* background.run(
-            record(resource, upstream, latest).pipe(
+            record(resource, upstream, read, lane, readGeneration).pipe(
               Effect.ensuring(
                 Effect.suspend(() => {
                   pending--
+                  lane.members--
+                  if (lane.members === 0) lanes.delete(resource.id)
                   return Metric.set(recorderQueueDepth, pending)
                 }),
               ),
