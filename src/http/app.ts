@@ -2,20 +2,23 @@
 import { Clock, Effect, Exit, Metric, type Redacted } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
-import { Database } from "../db/Database.js"
+import { describeRoute, openAPIRouteHandler } from "hono-openapi"
+import packageJson from "../../package.json" with { type: "json" }
 import { httpRequestDuration, httpRequests } from "../metrics.js"
 import type { SourcesShape } from "../Sources.js"
-import { MetricsExport } from "../telemetry/MetricsExport.js"
 import type { WebAssets } from "../web/assets.js"
 import { bearerAuth } from "./auth.js"
 import type { AppEnv, AppServices } from "./env.js"
+import { access, documentation, jsonResponse, unauthorized } from "./openapi.js"
 import { makeProblem, problemResponse } from "./problem.js"
 import { eventRoutes } from "./routes/events.js"
 import { liveRoutes } from "./routes/live.js"
 import { resourceRoutes } from "./routes/resources.js"
+import { serviceRoutes } from "./routes/service.js"
 import { sourceRoutes } from "./routes/sources.js"
 import { webRoutes } from "./routes/web.js"
 import { internalError, type Runner } from "./run.js"
+import { OpenApiDocument } from "./schemas.js"
 
 export interface AppOptions {
   readonly run: Runner<AppServices>
@@ -68,25 +71,34 @@ export const makeApp = ({ run, sources, apiToken, metricsToken, assets }: AppOpt
     )
   })
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }))
-  app.get("/readyz", async (c) => {
-    const exit = await c.var.run(Effect.flatMap(Database, (database) => database.ready))
-    const ready = Exit.isSuccess(exit) && exit.value
-    return c.json({ status: ready ? "ready" : "unavailable" }, ready ? 200 : 503)
-  })
-
   const metricsGuard = metricsToken ?? apiToken
-  if (metricsGuard !== undefined) app.use("/metrics", bearerAuth(metricsGuard))
-  app.get("/metrics", async (c) => {
-    const exit = await c.var.run(Effect.flatMap(MetricsExport, (metrics) => metrics.prometheus))
-    if (Exit.isFailure(exit)) return internalError()
-    return c.body(exit.value, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
-  })
+  app.route("/", serviceRoutes({ apiTokenSet: apiToken !== undefined, metricsGuard }))
+
+  app.get(
+    "/openapi.json",
+    describeRoute({
+      operationId: "openapi",
+      summary: "This document: the HTTP API in OpenAPI 3.1, never behind the token",
+      tags: ["service"],
+      ...access(apiToken !== undefined).open,
+      responses: { 200: jsonResponse("the document", OpenApiDocument) },
+    }),
+    openAPIRouteHandler(app, {
+      documentation: documentation(packageJson.version, {
+        schemes: metricsGuard !== undefined,
+        everywhere: apiToken !== undefined,
+      }),
+      defaultValidationErrorResponse: false,
+      excludeStaticFile: false,
+    }),
+  )
 
   const v1 = new Hono<AppEnv>()
-  if (apiToken !== undefined) v1.use("*", bearerAuth(apiToken))
+  if (apiToken !== undefined) {
+    v1.use("*", bearerAuth(apiToken), describeRoute({ responses: unauthorized }))
+  }
   v1.route("/sources", sourceRoutes(sources))
-  v1.route("/live", liveRoutes())
+  v1.route("/live", liveRoutes(sources.all.map((source) => source.id)))
   v1.route("/resources", eventRoutes())
   v1.route("/resources", resourceRoutes())
   app.route("/v1", v1)

@@ -1,26 +1,21 @@
 /** The one table from error tag to HTTP status and problem code (RFC 9457 problem+json). */
+import { Array as Arr } from "effect"
 import type { ApiError } from "../Errors.js"
+import type { Problem, ProblemExtensions } from "./schemas.js"
 
-export interface Problem {
-  readonly type: string
-  readonly title: string
-  readonly status: number
-  readonly detail: string
-  readonly code: string
-  readonly [extension: string]: unknown
-}
+export type { Problem } from "./schemas.js"
 
 type Entry<E> = {
   readonly status: number
   readonly code: string
   readonly title: string
   readonly detail: (error: E) => string
-  readonly extra?: (error: E) => Record<string, unknown>
+  readonly extra?: (error: E) => ProblemExtensions
 }
 
 type Table = { readonly [Tag in ApiError["_tag"]]: Entry<Extract<ApiError, { _tag: Tag }>> }
 
-const table: Table = {
+const table = {
   SourceNotFound: {
     status: 404,
     code: "not_found",
@@ -97,16 +92,37 @@ const table: Table = {
     title: "Database unavailable",
     detail: () => "the history database did not answer; try again shortly",
   },
-}
+} as const satisfies Table
 
-export const problemType = (code: string) => `urn:tidemark:problem:${code}`
+/** What a defect answers: not an expected error, so not in the table. */
+export const internalErrorProblem = {
+  status: 500,
+  code: "internal_error",
+  title: "Internal error",
+} as const
+
+export type ProblemCode =
+  | (typeof table)[keyof typeof table]["code"]
+  | (typeof internalErrorProblem)["code"]
+
+const entries = Arr.append(Object.values(table), internalErrorProblem)
+
+/** Every problem code an answer can carry, each once. */
+export const problemCodes = Arr.dedupe(Arr.map(entries, (entry) => entry.code))
+
+/** The problem codes answered with `status`. */
+export const problemCodesWithStatus = (status: number): ReadonlyArray<ProblemCode> =>
+  Arr.dedupe(entries.filter((entry) => entry.status === status).map((entry) => entry.code))
+
+export const problemType = <const Code extends ProblemCode>(code: Code) =>
+  `urn:tidemark:problem:${code}` as const
 
 export const makeProblem = (
   status: number,
-  code: string,
+  code: ProblemCode,
   title: string,
   detail: string,
-  extra = {},
+  extra: ProblemExtensions = {},
 ): Problem => ({
   type: problemType(code),
   title,
@@ -116,15 +132,12 @@ export const makeProblem = (
   ...extra,
 })
 
+const byTag: Table = table
+
 export const problemFor = <E extends ApiError>(error: E): Problem => {
-  const entry = table[error._tag] as Entry<E>
-  return makeProblem(
-    entry.status,
-    entry.code,
-    entry.title,
-    entry.detail(error),
-    entry.extra?.(error),
-  )
+  const entry = byTag[error._tag] as Entry<E>
+  const code: ProblemCode = table[error._tag].code
+  return makeProblem(entry.status, code, entry.title, entry.detail(error), entry.extra?.(error))
 }
 
 export const problemResponse = (problem: Problem, headers: Record<string, string> = {}): Response =>

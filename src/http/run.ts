@@ -1,6 +1,6 @@
 import { Cause, Effect, Exit, Option, Runtime, type Tracer } from "effect"
 import type { ApiError } from "../Errors.js"
-import { makeProblem, problemFor, problemResponse } from "./problem.js"
+import { internalErrorProblem, makeProblem, problemFor, problemResponse } from "./problem.js"
 
 export interface RunOptions {
   /** Interrupts the effect when it aborts (the client went away). */
@@ -40,10 +40,10 @@ export const makeRunner =
       options.signal === undefined ? undefined : { signal: options.signal },
     )
 
-export const internalError = () =>
-  problemResponse(
-    makeProblem(500, "internal_error", "Internal error", "the request failed unexpectedly"),
-  )
+export const internalError = () => {
+  const { status, code, title } = internalErrorProblem
+  return problemResponse(makeProblem(status, code, title, "the request failed unexpectedly"))
+}
 
 /** Turns an exit into a response: success through `onSuccess`, expected errors through the problem table. */
 export const respond = <A, E extends ApiError>(

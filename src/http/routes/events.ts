@@ -2,11 +2,12 @@
 import { Effect, Ref, Schedule, Stream } from "effect"
 import { Hono } from "hono"
 import { streamSSE } from "hono/streaming"
+import { describeRoute } from "hono-openapi"
 import { Browse } from "../../history/Browse.js"
 import { Feed, type VersionEvent } from "../../live/Feed.js"
 import type { AppEnv } from "../env.js"
-import { decodeInput, ResourceId } from "../queries.js"
-import { respond } from "../run.js"
+import { input, problems } from "../openapi.js"
+import { ResourcePath } from "../queries.js"
 
 const KEEP_ALIVE = "15 seconds"
 /** Catches versions that other processes on the same database recorded. */
@@ -52,16 +53,32 @@ const watch = (id: string, send: (event: string, data: string) => Promise<void>)
   }).pipe(Effect.scoped)
 
 export const eventRoutes = () =>
-  new Hono<AppEnv>().get("/:id/events", async (c) => {
-    const checked = await c.var.run(decodeInput(ResourceId, c.req.param("id"), "resource id"))
-    if (checked._tag === "Failure") return respond(checked, () => new Response())
-    const id = checked.value
-    return streamSSE(c, async (stream) => {
-      const closed = new AbortController()
-      stream.onAbort(() => closed.abort())
-      await c.var.run(
-        watch(id, (event, data) => stream.writeSSE({ event, data })),
-        closed.signal,
-      )
-    })
-  })
+  new Hono<AppEnv>().get(
+    "/:id/events",
+    describeRoute({
+      operationId: "watchResource",
+      summary: "Server-sent events: one `version` event per new version of the resource",
+      description:
+        "Events: `ready` (`{resourceId, version}`, the latest version when the stream opens, 0 when none), `version` (`{resourceId, version, hash, observedAt, changes}`) and `ping` (`{}`, every 15 s).",
+      tags: ["history"],
+      responses: {
+        200: {
+          description: "an event stream that stays open",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+        ...problems(400, 500),
+      },
+    }),
+    input("param", ResourcePath),
+    async (c) => {
+      const { id } = c.req.valid("param")
+      return streamSSE(c, async (stream) => {
+        const closed = new AbortController()
+        stream.onAbort(() => closed.abort())
+        await c.var.run(
+          watch(id, (event, data) => stream.writeSSE({ event, data })),
+          closed.signal,
+        )
+      })
+    },
+  )

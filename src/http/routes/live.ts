@@ -1,9 +1,13 @@
 import { Effect } from "effect"
 import { Hono } from "hono"
+import { describeRoute } from "hono-openapi"
 import { Live, type LiveAnswer } from "../../live/Live.js"
 import type { AppEnv } from "../env.js"
+import { content, jsonSchemaOf, problems } from "../openapi.js"
 import { problemFor } from "../problem.js"
+import { LiveParams, ResourceId } from "../queries.js"
 import { respond } from "../run.js"
+import { ETag, Instant, JsonValue } from "../schemas.js"
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
   (header ?? "").split(",").some((candidate) => {
@@ -18,9 +22,67 @@ const liveHeaders = ({ tracked, resource, answer }: LiveAnswer) => ({
   "cache-control": "no-cache",
 })
 
+const answerHeaders = {
+  ETag: { required: true, schema: jsonSchemaOf(ETag) },
+  "Tidemark-Resource": {
+    required: true,
+    description: "the resource's id, derived from its key",
+    schema: jsonSchemaOf(ResourceId),
+  },
+  "Tidemark-Observed-At": {
+    required: true,
+    description: "when the upstream call that gave this answer started",
+    schema: jsonSchemaOf(Instant),
+  },
+}
+
+const describeLive = (sourceIds: ReadonlyArray<string>) =>
+  describeRoute({
+    operationId: "getLive",
+    summary: "The upstream's answer, byte for byte, as soon as it arrives",
+    description:
+      "Calls the source's upstream and answers with its JSON body; the resource's history is read and, when the tracked content changed, a new version recorded off the response path.",
+    tags: ["live"],
+    parameters: [
+      {
+        in: "path",
+        name: "source",
+        required: true,
+        description: "a source id, as `GET /v1/sources` lists them",
+        schema:
+          sourceIds.length === 0 ? { type: "string" } : { type: "string", enum: [...sourceIds] },
+      },
+      {
+        in: "query",
+        name: "params",
+        style: "form",
+        explode: true,
+        description:
+          "the source's params, each given at most once, as `GET /v1/sources` declares them; a param with a default may be left out",
+        schema: jsonSchemaOf(LiveParams),
+      },
+      {
+        in: "header",
+        name: "If-None-Match",
+        description: "an ETag from an earlier answer: 304 when the tracked content is unchanged",
+        schema: { type: "string" },
+      },
+    ],
+    responses: {
+      200: {
+        description:
+          "the upstream's body as it came, with the upstream's Content-Type (application/json when it gave none)",
+        headers: answerHeaders,
+        content: content("application/json", JsonValue),
+      },
+      304: { description: "the tracked content still has the ETag given", headers: answerHeaders },
+      ...problems(400, 404, 502, 504, 500),
+    },
+  })
+
 /** `GET /v1/live/:source`: the upstream's body, byte for byte, as soon as it arrives. */
-export const liveRoutes = () =>
-  new Hono<AppEnv>().get("/:source", async (c) => {
+export const liveRoutes = (sourceIds: ReadonlyArray<string>) =>
+  new Hono<AppEnv>().get("/:source", describeLive(sourceIds), async (c) => {
     const exit = await c.var.run(
       Effect.flatMap(Live, (live) => live.observe(c.req.param("source"), c.req.queries())),
     )

@@ -1,6 +1,9 @@
 import { Hono } from "hono"
+import { describeRoute } from "hono-openapi"
 import type { SourcesShape } from "../../Sources.js"
 import type { AppEnv } from "../env.js"
+import { jsonResponse, problems } from "../openapi.js"
+import { SourcesListing } from "../schemas.js"
 
 /** `GET /v1/sources`: what can be asked for, never the header values. */
 export const sourceRoutes = (sources: SourcesShape) => {
@@ -15,6 +18,16 @@ export const sourceRoutes = (sources: SourcesShape) => {
       retries: source.retries,
       coalesce: source.coalesce,
     })),
-  }
-  return new Hono<AppEnv>().get("/", (c) => c.json(listing))
+  } satisfies typeof SourcesListing.Type
+  return new Hono<AppEnv>().get(
+    "/",
+    describeRoute({
+      operationId: "listSources",
+      summary: "The configured sources and the params each takes",
+      description: "Never shows a source's URL, fixed query or header values.",
+      tags: ["sources"],
+      responses: { 200: jsonResponse("the sources", SourcesListing), ...problems(500) },
+    }),
+    (c) => c.json(listing),
+  )
 }
