@@ -22,7 +22,8 @@ export const readEventStream = async (
   let data: Array<string> = []
   const line = (text: string) => {
     if (text === "") {
-      if (data.length > 0) onMessage({ event: event === "" ? "message" : event, data: data.join("\n") })
+      if (data.length > 0)
+        onMessage({ event: event === "" ? "message" : event, data: data.join("\n") })
       event = ""
       data = []
       return

@@ -48,6 +48,7 @@ const markNode = (element: HTMLElement, pointer: string, context: Context) => {
   const mark = context.marks.get(pointer)
   if (mark === undefined) return
   element.classList.add(`j-${mark}`)
+  element.dataset.mark = mark
   element.append(hidden(MARK_TEXT[mark]))
 }
 
@@ -71,7 +72,9 @@ const node = (
       "div",
       { class: "j-line", "data-path": pointer },
       keyLabel(key),
-      Array.isArray(value) || isObject(value) ? h("span", { class: "j-punct" }, open + close) : scalar(value),
+      Array.isArray(value) || isObject(value)
+        ? h("span", { class: "j-punct" }, open + close)
+        : scalar(value),
       comma,
     )
     markNode(leaf, pointer, context)
@@ -95,7 +98,14 @@ const node = (
     built = true
     entries.forEach(([childKey, child], index) => {
       children.append(
-        node(child, childPointer(pointer, childKey), childKey, depth + 1, index === entries.length - 1, context),
+        node(
+          child,
+          childPointer(pointer, childKey),
+          childKey,
+          depth + 1,
+          index === entries.length - 1,
+          context,
+        ),
       )
     })
   }

@@ -1,11 +1,9 @@
 /** "Fetch live": one live answer with when it was observed, how long it took, ETag and resource. */
-import { authHeaders, isAbort, type Problem, problemOf, request } from "./api.js"
+import { authHeaders, isAbort, type Problem, problemOf } from "./api.js"
 import { h } from "./dom.js"
-import { readEventStream } from "./events.js"
 import { plural, timeElement } from "./format.js"
 import { jsonView } from "./json-view.js"
 import { problemView } from "./problem-view.js"
-import type { ResourceDetail } from "./types.js"
 
 export type LiveResult =
   | {
@@ -18,7 +16,12 @@ export type LiveResult =
       readonly observedAt: string
       readonly durationMs: number
     }
-  | { readonly ok: false; readonly url: string; readonly problem: Problem; readonly durationMs: number }
+  | {
+      readonly ok: false
+      readonly url: string
+      readonly problem: Problem
+      readonly durationMs: number
+    }
 
 export const fetchLive = async (
   sourceId: string,
@@ -31,7 +34,8 @@ export const fetchLive = async (
   const elapsed = () => Math.round(performance.now() - started)
   try {
     const response = await fetch(url, { headers: authHeaders(), signal, cache: "no-store" })
-    if (!response.ok) return { ok: false, url, problem: await problemOf(response), durationMs: elapsed() }
+    if (!response.ok)
+      return { ok: false, url, problem: await problemOf(response), durationMs: elapsed() }
     const bytes = await response.arrayBuffer()
     return {
       ok: true,
@@ -60,56 +64,6 @@ export const fetchLive = async (
   }
 }
 
-const RECORDING_WAIT_MS = 10_000
-
-/**
- * The history version whose hash is the answer's ETag, once the background recording has
- * happened: read from the resource's event stream, so an unrecorded resource is not a 404.
- */
-export const findRecordedVersion = async (
-  resourceId: string,
-  etag: string,
-  signal: AbortSignal,
-): Promise<number | undefined> => {
-  const hash = etag.replace(/^W\//, "").replace(/"/g, "")
-  const stop = new AbortController()
-  const abort = () => stop.abort()
-  signal.addEventListener("abort", abort)
-  const timer = setTimeout(abort, RECORDING_WAIT_MS)
-  let found: number | undefined
-  try {
-    const base = `/v1/resources/${encodeURIComponent(resourceId)}`
-    const response = await request(`${base}/events`, stop.signal, "text/event-stream")
-    if (response.body === null) return undefined
-    const checks: Array<Promise<void>> = []
-    await readEventStream(response.body, (message) => {
-      const data = JSON.parse(message.data) as Record<string, unknown>
-      if (message.event === "version" && data.hash === hash && typeof data.version === "number") {
-        found = data.version
-        stop.abort()
-      } else if (message.event === "ready" && typeof data.version === "number" && data.version > 0) {
-        checks.push(
-          request(base, stop.signal)
-            .then((answer) => answer.json() as Promise<ResourceDetail>)
-            .then((detail) => {
-              if (detail.latestHash === hash) {
-                found = detail.latestVersion
-                stop.abort()
-              }
-            })
-            .catch(() => undefined),
-        )
-      }
-    })
-  } catch {
-    // Aborted once found or timed out, or the history is unavailable: nothing to show.
-  } finally {
-    clearTimeout(timer)
-    signal.removeEventListener("abort", abort)
-  }
-  return found
-}
-
 const prettyBody = (text: string): HTMLElement => {
   try {
     return jsonView(JSON.parse(text), { label: "Upstream answer", openDepth: 3 })
@@ -125,22 +79,46 @@ export const renderLiveResult = (result: LiveResult, onRecorded: (version: numbe
         "div",
         { class: "live-result is-error" },
         problemView(result.problem),
-        h("p", { class: "muted small-text" }, `Answered in ${result.durationMs} ms · `, h("code", {}, result.url)),
+        h(
+          "p",
+          { class: "muted small-text" },
+          `Answered in ${result.durationMs} ms · `,
+          h("code", {}, result.url),
+        ),
       ),
       recorded: undefined,
     }
   }
-  const recorded = h("span", { class: "recorded", "data-recorded": "pending" }, "waiting for the history…")
+  const recorded = h(
+    "span",
+    { class: "recorded", "data-recorded": "pending" },
+    "waiting for the history…",
+  )
   const view = h(
     "div",
     { class: "live-result" },
     h(
       "dl",
       { class: "facts" },
-      h("div", {}, h("dt", {}, "Observed"), h("dd", { "data-fact": "observed" }, timeElement(result.observedAt))),
-      h("div", {}, h("dt", {}, "Took"), h("dd", { "data-fact": "duration" }, `${result.durationMs} ms`)),
+      h(
+        "div",
+        {},
+        h("dt", {}, "Observed"),
+        h("dd", { "data-fact": "observed" }, timeElement(result.observedAt)),
+      ),
+      h(
+        "div",
+        {},
+        h("dt", {}, "Took"),
+        h("dd", { "data-fact": "duration" }, `${result.durationMs} ms`),
+      ),
       h("div", {}, h("dt", {}, "Size"), h("dd", {}, plural(result.bytes, "byte"))),
-      h("div", {}, h("dt", {}, "ETag"), h("dd", { "data-fact": "etag" }, h("code", {}, result.etag))),
+      h(
+        "div",
+        {},
+        h("dt", {}, "ETag"),
+        h("dd", { "data-fact": "etag" }, h("code", {}, result.etag)),
+      ),
       h(
         "div",
         {},
@@ -148,21 +126,31 @@ export const renderLiveResult = (result: LiveResult, onRecorded: (version: numbe
         h(
           "dd",
           { "data-fact": "resource" },
-          h("a", { href: `/resources/${encodeURIComponent(result.resourceId)}` }, h("code", {}, result.resourceId)),
+          h(
+            "a",
+            { href: `/resources/${encodeURIComponent(result.resourceId)}` },
+            h("code", {}, result.resourceId),
+          ),
           " · ",
           recorded,
         ),
       ),
     ),
     prettyBody(result.text),
-    h("details", { class: "raw-answer" }, h("summary", {}, "Raw answer, byte for byte"), h("pre", { class: "raw" }, result.text)),
+    h(
+      "details",
+      { class: "raw-answer" },
+      h("summary", {}, "Raw answer, byte for byte"),
+      h("pre", { class: "raw" }, result.text),
+    ),
   )
   const settle = (version: number | undefined) => {
     recorded.dataset.recorded = version === undefined ? "unknown" : String(version)
     recorded.textContent =
-      version === undefined ? "open its history to see the versions" : `in the history as version ${version}`
+      version === undefined
+        ? "open its history to see the versions"
+        : `in the history as version ${version}`
     if (version !== undefined) onRecorded(version)
   }
   return { view, recorded: settle }
 }
-

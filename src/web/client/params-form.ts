@@ -41,8 +41,10 @@ export const checkValue = (
     }
     if (spec.type === "integer" && !Number.isSafeInteger(number)) return fail("must be an integer")
     value = Object.is(number, -0) ? 0 : number
-    if (spec.minimum !== undefined && value < spec.minimum) return fail(`must be at least ${spec.minimum}`)
-    if (spec.maximum !== undefined && value > spec.maximum) return fail(`must be at most ${spec.maximum}`)
+    if (spec.minimum !== undefined && value < spec.minimum)
+      return fail(`must be at least ${spec.minimum}`)
+    if (spec.maximum !== undefined && value > spec.maximum)
+      return fail(`must be at most ${spec.maximum}`)
   } else if (spec.type === "boolean") {
     if (raw !== "true" && raw !== "false") return fail("must be true or false")
     value = raw === "true"
@@ -97,15 +99,23 @@ const controlFor = (id: string, spec: ParamSpec): Control => {
 const fieldFor = (formId: string, name: string, spec: ParamSpec) => {
   const id = `${formId}-${name}`
   const control = controlFor(id, spec)
-  const hint = h("p", { class: "hint", id: `${id}-hint` }, spec.description ?? null)
-  if (spec.description !== undefined) hint.append(h("br"))
-  hint.append(h("span", { class: "constraints" }, constraints(spec)))
+  const hint = h(
+    "p",
+    { class: "hint", id: `${id}-hint` },
+    spec.description === undefined ? null : h("span", { class: "hint-text" }, spec.description),
+    h("span", { class: "constraints" }, constraints(spec)),
+  )
   const message = h("p", { class: "field-error", id: `${id}-error`, hidden: true })
   control.setAttribute("aria-describedby", `${id}-hint ${id}-error`)
   const wrapper = h(
     "div",
     { class: "field" },
-    h("label", { for: id }, name, spec.default === undefined ? h("span", { class: "required" }, " (required)") : null),
+    h(
+      "label",
+      { for: id },
+      name,
+      spec.default === undefined ? h("span", { class: "required" }, " (required)") : null,
+    ),
     control,
     hint,
     message,
@@ -123,7 +133,10 @@ const check = (field: Field) => {
   return result
 }
 
-export const paramsForm = (sourceId: string, params: Readonly<Record<string, ParamSpec>>): ParamsForm => {
+export const paramsForm = (
+  sourceId: string,
+  params: Readonly<Record<string, ParamSpec>>,
+): ParamsForm => {
   const formId = uid(`source-${sourceId}`)
   const built = Object.entries(params).map(([name, spec]) => fieldFor(formId, name, spec))
   const fields = built.map((item) => item.field)

@@ -16,7 +16,8 @@ export const parsePointer = (pointer: string): Array<string> =>
         .split("/")
         .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"))
 
-export const parentPointer = (pointer: string) => pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")))
+export const parentPointer = (pointer: string) =>
+  pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")))
 
 /** Every proper ancestor of `pointer`, the root ("") first. */
 export const ancestors = (pointer: string): Array<string> => {
@@ -53,8 +54,9 @@ export const numericLeaves = (document: unknown, limit = 200): Array<string> => 
   const walk = (value: unknown, pointer: string) => {
     if (found.length >= limit) return
     if (isNumeric(value)) found.push(pointer)
-    else if (Array.isArray(value)) value.forEach((item, index) => walk(item, childPointer(pointer, index)))
-    else if (isObject(value)) {
+    else if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) walk(item, childPointer(pointer, index))
+    } else if (isObject(value)) {
       for (const [key, item] of Object.entries(value)) walk(item, childPointer(pointer, key))
     }
   }

@@ -23,7 +23,13 @@ export const problemView = (problem: Problem, context?: string): HTMLElement => 
       context === undefined ? null : h("span", { class: "problem-context" }, `${context}: `),
       problem.title,
     ),
-    h("p", { class: "problem-meta" }, h("code", { class: "problem-code" }, problem.code), " ", status),
+    h(
+      "p",
+      { class: "problem-meta" },
+      h("code", { class: "problem-code" }, problem.code),
+      " ",
+      status,
+    ),
     h("p", { class: "problem-detail" }, problem.detail),
   )
   if (problem.status === 401) {

@@ -19,7 +19,11 @@ const row = (resource: ResourceSummary) =>
     h(
       "th",
       { scope: "row", "data-label": "Resource" },
-      h("a", { href: `/resources/${encodeURIComponent(resource.id)}` }, h("code", {}, resource.key)),
+      h(
+        "a",
+        { href: `/resources/${encodeURIComponent(resource.id)}` },
+        h("code", {}, resource.key),
+      ),
     ),
     h("td", { "data-label": "Source" }, resource.source),
     h("td", { "data-label": "Versions", class: "number" }, String(resource.versionCount)),
@@ -28,7 +32,12 @@ const row = (resource: ResourceSummary) =>
       { "data-label": "Latest change" },
       resource.latestObservedAt === null
         ? "—"
-        : h("span", {}, `version ${resource.latestVersion}, `, timeElement(resource.latestObservedAt, true)),
+        : h(
+            "span",
+            {},
+            `version ${resource.latestVersion}, `,
+            timeElement(resource.latestObservedAt, true),
+          ),
     ),
   )
 
@@ -37,7 +46,10 @@ export interface ResourcesSection {
   readonly refresh: () => void
 }
 
-export const resourcesSection = (sourceIds: ReadonlyArray<string>, signal: AbortSignal): ResourcesSection => {
+export const resourcesSection = (
+  sourceIds: ReadonlyArray<string>,
+  signal: AbortSignal,
+): ResourcesSection => {
   const search = h("input", {
     id: "resource-source",
     type: "search",
@@ -46,7 +58,11 @@ export const resourcesSection = (sourceIds: ReadonlyArray<string>, signal: Abort
     spellcheck: "false",
     placeholder: "all sources",
   })
-  const options = h("datalist", { id: "resource-source-ids" }, ...sourceIds.map((id) => h("option", { value: id })))
+  const options = h(
+    "datalist",
+    { id: "resource-source-ids" },
+    ...sourceIds.map((id) => h("option", { value: id })),
+  )
   const form = h(
     "form",
     { role: "search", class: "inline-form", "aria-label": "Tracked resources by source" },
@@ -75,6 +91,7 @@ export const resourcesSection = (sourceIds: ReadonlyArray<string>, signal: Abort
     ),
     body,
   )
+  const tableWrap = h("div", { class: "table-wrap", hidden: true }, table)
   const more = h("button", { type: "button", hidden: true }, "Load more")
   const failure = h("div")
   let cursor: string | null = null
@@ -101,7 +118,7 @@ export const resourcesSection = (sourceIds: ReadonlyArray<string>, signal: Abort
         shown === 0
           ? `No tracked resources${where} yet.`
           : `${plural(shown, "tracked resource")}${where}${cursor === null ? "" : " so far"}.`
-      table.hidden = shown === 0
+      tableWrap.hidden = shown === 0
     } catch (error) {
       if (isAbort(error) || mine !== generation) return
       failure.replaceChildren(problemView(toProblem(error), "Could not list the tracked resources"))
@@ -131,7 +148,7 @@ export const resourcesSection = (sourceIds: ReadonlyArray<string>, signal: Abort
       form,
       status,
       failure,
-      h("div", { class: "table-wrap" }, table),
+      tableWrap,
       more,
     ),
     refresh: () => void load(true),

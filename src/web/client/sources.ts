@@ -1,8 +1,9 @@
 /** The sources section: each configured source, its form, and its live answer. */
 import { isAbort } from "./api.js"
 import { h, statusLine } from "./dom.js"
-import { fetchLive, findRecordedVersion, renderLiveResult } from "./live.js"
+import { fetchLive, renderLiveResult } from "./live.js"
 import { paramsForm } from "./params-form.js"
+import { findRecordedVersion } from "./recorded.js"
 import type { SourceInfo } from "./types.js"
 
 const sourceCard = (source: SourceInfo, signal: AbortSignal, onRecorded: () => void) => {
@@ -15,9 +16,15 @@ const sourceCard = (source: SourceInfo, signal: AbortSignal, onRecorded: () => v
     { class: "source-result", "data-result": source.id },
     h("p", { class: "placeholder" }, "No answer yet. Fill in the parameters and press Fetch live."),
   )
-  const element = h("form", { class: "source-form", novalidate: true, "aria-labelledby": headingId })
+  const element = h("form", {
+    class: "source-form",
+    novalidate: true,
+    "aria-labelledby": headingId,
+  })
   element.append(
-    Object.keys(source.params).length === 0 ? h("p", { class: "muted" }, "This source takes no parameters.") : form.fields,
+    Object.keys(source.params).length === 0
+      ? h("p", { class: "muted" }, "This source takes no parameters.")
+      : form.fields,
     h("div", { class: "actions" }, submit, status),
   )
   let inFlight: AbortController | undefined
@@ -31,7 +38,9 @@ const sourceCard = (source: SourceInfo, signal: AbortSignal, onRecorded: () => v
     inFlight?.abort()
     const current = new AbortController()
     inFlight = current
-    signal.addEventListener("abort", () => current.abort())
+    const abortCurrent = () => current.abort()
+    signal.addEventListener("abort", abortCurrent)
+    const release = () => signal.removeEventListener("abort", abortCurrent)
     submit.disabled = true
     result.setAttribute("aria-busy", "true")
     status.textContent = "Asking the upstream…"
@@ -43,10 +52,13 @@ const sourceCard = (source: SourceInfo, signal: AbortSignal, onRecorded: () => v
           ? `Live answer received in ${answer.durationMs} ms.`
           : `The request failed: ${answer.problem.title} (${answer.problem.code}).`
         if (answer.ok && shown.recorded !== undefined && answer.resourceId !== "") {
-          void findRecordedVersion(answer.resourceId, answer.etag, current.signal).then(shown.recorded)
-        }
+          void findRecordedVersion(answer.resourceId, answer.etag, current.signal)
+            .then(shown.recorded)
+            .finally(release)
+        } else release()
       })
       .catch((error: unknown) => {
+        release()
         if (!isAbort(error)) status.textContent = "The request could not be made."
       })
       .finally(() => {
@@ -61,7 +73,11 @@ const sourceCard = (source: SourceInfo, signal: AbortSignal, onRecorded: () => v
       "div",
       { class: "source-side" },
       h("h3", { id: headingId }, h("code", {}, source.id)),
-      h("p", { class: "description" }, source.description === "" ? "No description." : source.description),
+      h(
+        "p",
+        { class: "description" },
+        source.description === "" ? "No description." : source.description,
+      ),
       h(
         "p",
         { class: "muted small-text" },
@@ -86,5 +102,9 @@ export const sourcesSection = (
     h("h2", { id: "sources-title" }, "Sources"),
     sources.length === 0
       ? h("p", { class: "muted" }, "No sources are configured. Add them to the sources file.")
-      : h("div", { class: "source-list" }, ...sources.map((source) => sourceCard(source, signal, onRecorded))),
+      : h(
+          "div",
+          { class: "source-list" },
+          ...sources.map((source) => sourceCard(source, signal, onRecorded)),
+        ),
   )
