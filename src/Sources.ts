@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises"
 import { Context, Effect, Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import { SourceNotFound } from "./Errors.js"
@@ -29,7 +28,8 @@ export class Sources extends Context.Tag("tidemark/Sources")<Sources, SourcesSha
     Effect.gen(function* () {
       const { sourcesPath } = yield* AppConfig
       const text = yield* Effect.tryPromise({
-        try: () => readFile(sourcesPath, "utf8"),
+        // Imported here, not at the top: the app's modules load where there is no file system.
+        try: () => import("node:fs/promises").then(({ readFile }) => readFile(sourcesPath, "utf8")),
         catch: (error) =>
           new SourcesFileError({
             message: `TIDEMARK_SOURCES: cannot read ${sourcesPath} (${error instanceof Error ? error.message : String(error)})`,

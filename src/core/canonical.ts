@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto"
+import { sha256 } from "@noble/hashes/sha2.js"
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js"
 import canonicalize from "canonicalize"
 
 /** RFC 8785 canonical form of a JSON value: sorted keys, normalised numbers, no whitespace. */
@@ -10,7 +11,17 @@ export const canonicalJson = (value: unknown): string => {
   return text
 }
 
-export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex")
+/** SHA-256 in JavaScript, for runtimes that have no `node:crypto`. */
+export const portableSha256Hex = (text: string): string => bytesToHex(sha256(utf8ToBytes(text)))
+
+// Node, Bun and Workers (nodejs_compat) hand out their native hash without a static
+// `node:crypto` import, which would keep this module from loading where only fetch exists.
+const native = globalThis.process?.getBuiltinModule?.("node:crypto")
+
+export const sha256Hex: (text: string) => string =
+  native === undefined
+    ? portableSha256Hex
+    : (text) => native.createHash("sha256").update(text).digest("hex")
 
 /** The hash that identifies a tracked content: SHA-256 of its canonical form. */
 export const contentHash = (value: unknown): string => sha256Hex(canonicalJson(value))

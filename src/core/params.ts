@@ -121,6 +121,22 @@ export const resourceKey = (source: string, params: Normalised): string => {
   return query === "" ? source : `${source}?${query}`
 }
 
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/** Unpadded base64url of the bytes that `hex` (an even number of hex digits) spells. */
+export const hexToBase64url = (hex: string): string => {
+  let text = ""
+  // Six hex digits are three bytes, four base64 characters; a shorter tail gives fewer.
+  for (let start = 0; start < hex.length; start += 6) {
+    const group = hex.slice(start, start + 6)
+    const bits = group.length * 4
+    const value = Number.parseInt(group, 16) << (24 - bits)
+    for (let shift = 18; shift > 18 - Math.ceil(bits / 6) * 6; shift -= 6) {
+      text += BASE64URL[(value >> shift) & 63]
+    }
+  }
+  return text
+}
+
 /** A URL-safe id derived from the key, so the live path knows it without the database. */
-export const resourceId = (key: string): string =>
-  Buffer.from(sha256Hex(key).slice(0, 32), "hex").toString("base64url")
+export const resourceId = (key: string): string => hexToBase64url(sha256Hex(key).slice(0, 32))

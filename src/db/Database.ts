@@ -24,30 +24,37 @@ const READY_TIMEOUT = Duration.seconds(2)
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
+interface Opened {
+  readonly db: Kysely<Tables>
+  readonly release: () => void
+}
+
+const openPostgres = async (url: Redacted.Redacted<string>, poolSize: number): Promise<Opened> => {
+  const { default: pg } = await import("pg")
+  const pool = new pg.Pool({
+    connectionString: Redacted.value(url),
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    // A database that stops answering without closing the connection must not hold
+    // recordings (and their queue slots) forever.
+    query_timeout: 30_000,
+    keepAlive: true,
+  })
+  // A client losing its server must not crash the process, idle (the pool's "error")
+  // or checked out (its own "error", which pg emits beside failing the query in flight;
+  // the pool discards the client when it is released).
+  pool.on("error", () => undefined)
+  pool.on("connect", (client) => client.on("error", () => undefined))
+  return {
+    db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
+    release: () => undefined,
+  }
+}
+
 const openKysely = (target: DatabaseTarget) =>
   Effect.tryPromise({
-    try: async (): Promise<{ db: Kysely<Tables>; release: () => void }> => {
-      if (target._tag === "Postgres") {
-        const { default: pg } = await import("pg")
-        const pool = new pg.Pool({
-          connectionString: Redacted.value(target.url),
-          max: 10,
-          connectionTimeoutMillis: 5000,
-          // A database that stops answering without closing the connection must not hold
-          // recordings (and their queue slots) forever.
-          query_timeout: 30_000,
-          keepAlive: true,
-        })
-        // A client losing its server must not crash the process, idle (the pool's "error")
-        // or checked out (its own "error", which pg emits beside failing the query in flight;
-        // the pool discards the client when it is released).
-        pool.on("error", () => undefined)
-        pool.on("connect", (client) => client.on("error", () => undefined))
-        return {
-          db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
-          release: () => undefined,
-        }
-      }
+    try: async (): Promise<Opened> => {
+      if (target._tag === "Postgres") return openPostgres(target.url, 10)
       const { PGlite } = await import("@electric-sql/pglite")
       if (target._tag === "PgliteMemory") {
         return {
@@ -67,6 +74,16 @@ const openKysely = (target: DatabaseTarget) =>
     },
     catch: (error) => new DatabaseStartError({ message: describe(error) }),
   })
+
+/** Closes the database within a bound: a stuck connection must not hold the shutdown. */
+const acquire = (open: Effect.Effect<Opened, DatabaseStartError>) =>
+  Effect.acquireRelease(open, ({ db, release }) =>
+    Effect.promise(() => db.destroy()).pipe(
+      Effect.timeout(DESTROY_TIMEOUT),
+      Effect.ignore,
+      Effect.ensuring(Effect.sync(release)),
+    ),
+  )
 
 const checkReady = (db: Kysely<Tables>) =>
   Effect.tryPromise(async () => {
@@ -89,13 +106,7 @@ export class Database extends Context.Tag("tidemark/Database")<Database, Databas
     Database,
     Effect.gen(function* () {
       const { database } = yield* AppConfig
-      const { db } = yield* Effect.acquireRelease(openKysely(database), ({ db, release }) =>
-        Effect.promise(() => db.destroy()).pipe(
-          Effect.timeout(DESTROY_TIMEOUT),
-          Effect.ignore,
-          Effect.ensuring(Effect.sync(release)),
-        ),
-      )
+      const { db } = yield* acquire(openKysely(database))
       const applied = yield* Effect.tryPromise({
         try: () => migrateToLatest(db),
         catch: (error) =>
@@ -110,4 +121,29 @@ export class Database extends Context.Tag("tidemark/Database")<Database, Databas
       } satisfies DatabaseShape
     }),
   )
+
+  /**
+   * PostgreSQL only, opened as it is: no migrations (they are applied beforehand with
+   * `npm run migrate`) and no embedded PGlite. For runtimes without a file system or a
+   * start-up step, such as Workers, where each request opens its own small pool.
+   */
+  static readonly postgres = (poolSize: number) =>
+    Layer.scoped(
+      Database,
+      Effect.gen(function* () {
+        const { database } = yield* AppConfig
+        if (database._tag !== "Postgres") {
+          return yield* new DatabaseStartError({
+            message: "DATABASE_URL: expected a postgres:// or postgresql:// URL",
+          })
+        }
+        const { db } = yield* acquire(
+          Effect.tryPromise({
+            try: () => openPostgres(database.url, poolSize),
+            catch: (error) => new DatabaseStartError({ message: describe(error) }),
+          }),
+        )
+        return { db, engine: "postgres", ready: checkReady(db) } satisfies DatabaseShape
+      }),
+    )
 }
