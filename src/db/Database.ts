@@ -1,7 +1,8 @@
-import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Metric, Redacted, Schema } from "effect"
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely"
 import { AppConfig, type DatabaseTarget } from "../Config.js"
 import { DatabaseError } from "../Errors.js"
+import { databaseErrors } from "../metrics.js"
 import { migrateToLatest, migrations } from "./migrations.js"
 import type { Tables } from "./schema.js"
 
@@ -98,7 +99,9 @@ const checkReady = (db: Kysely<Tables>) =>
 
 /** Wraps a Kysely call as an Effect that fails with a DatabaseError naming the operation. */
 export const query = <A>(operation: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (cause) => new DatabaseError({ operation, cause }) })
+  Effect.tryPromise({ try: run, catch: (cause) => new DatabaseError({ operation, cause }) }).pipe(
+    Effect.tapError(() => Metric.increment(databaseErrors)),
+  )
 
 export class Database extends Context.Tag("tidemark/Database")<Database, DatabaseShape>() {
   /** Opens the configured database and applies pending migrations before anything else runs. */

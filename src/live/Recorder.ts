@@ -9,7 +9,7 @@ import {
   type Observation,
   type ResourceRef,
 } from "../history/History.js"
-import { databaseErrors, recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
+import { recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
 import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
 
@@ -80,7 +80,6 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             .pipe(Effect.either, Effect.ensuring(Effect.sync(() => lane.generation++)))
           if (Either.isLeft(outcome)) {
             yield* Metric.increment(recordings("failed"))
-            yield* Metric.increment(databaseErrors)
             yield* Effect.logError("recording failed").pipe(
               Effect.annotateLogs({ resource: resource.key, error: String(outcome.left.cause) }),
             )

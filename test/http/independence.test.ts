@@ -5,9 +5,10 @@
 import { Redacted } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { databaseErrors } from "../../src/metrics.js"
 import { freshPostgres, POSTGRES_URL, type TestDatabase } from "../support/databases.js"
 import { etagHash, resourceOf, versionsOf } from "../support/history.js"
-import { recordingsSince, recordingsSnapshot } from "../support/metrics.js"
+import { counterValue, recordingsSince, recordingsSnapshot } from "../support/metrics.js"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js"
 import { startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
@@ -98,6 +99,7 @@ describe("the live answer and the database", () => {
     let body = '{"data":{"amount":"0.85"}}'
     upstream.route("/prices/GBP-USD", (_, response) => sendJson(response, body))
     const before = await recordingsSnapshot(tidemark)
+    const databaseErrorsBefore = await counterValue(tidemark, databaseErrors)
     proxy.cut()
 
     const offline = await tidemark.request("/v1/live/price?pair=GBP-USD")
@@ -106,6 +108,8 @@ describe("the live answer and the database", () => {
     expect((await tidemark.request("/readyz")).status).toBe(503)
     expect(await tidemark.settle()).toBe(true)
     expect(await recordingsSince(tidemark, before)).toMatchObject({ appended: 0, failed: 1 })
+    // The history read and the append both failed, and both are counted.
+    expect((await counterValue(tidemark, databaseErrors)) - databaseErrorsBefore).toBe(2)
     expect(await storedVersions("price?pair=GBP-USD")).toBe(0)
 
     proxy.restore()
