@@ -69,7 +69,7 @@ export class History extends Context.Tag("tidemark/History")<
                   observedAt: row.latest_observed_at,
                 }),
           ),
-          Effect.withSpan("History.latest"),
+          Effect.withSpan("History.latest", { captureStackTrace: false }),
         )
 
       // Decides inside one transaction that holds the resource's row lock, so concurrent
@@ -133,7 +133,7 @@ export class History extends Context.Tag("tidemark/History")<
               .execute()
             return { _tag: "Appended", version, changes: patch.length }
           }),
-        ).pipe(Effect.withSpan("History.append"))
+        ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
 
       return { latest, append }
     }),

@@ -57,7 +57,10 @@ export class Live extends Context.Tag("tidemark/Live")<
           ),
         )
 
-      const observe = Effect.fn("Live.observe")(function* (sourceId: string, raw: RawParams) {
+      const observe = Effect.fn("Live.observe", { captureStackTrace: false })(function* (
+        sourceId: string,
+        raw: RawParams,
+      ) {
         const source = yield* sources.get(sourceId)
         const checked = normaliseParams(source.params, raw)
         if (!checked.ok) {

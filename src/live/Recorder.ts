@@ -41,6 +41,8 @@ interface Lane {
   generation: number
   members: number
   tail: Deferred.Deferred<Known> | undefined
+  /** What the last decision learned; while it is known, new recordings skip the history read. */
+  known: Known
 }
 
 const outcomeName = (outcome: AppendOutcome) =>
@@ -105,7 +107,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const record = (
         resource: ResourceRef,
         upstream: Fiber.Fiber<Observed, UpstreamError>,
-        read: Fiber.Fiber<Option.Option<{ readonly hash: string }>, unknown>,
+        read: Fiber.Fiber<Option.Option<{ readonly hash: string }>, unknown> | undefined,
         lane: Lane,
         readGeneration: number,
       ) =>
@@ -119,8 +121,8 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           const known: Known =
             previous !== undefined
               ? yield* Deferred.await(previous)
-              : lane.generation !== readGeneration
-                ? Option.none()
+              : read === undefined || lane.generation !== readGeneration
+                ? lane.known
                 : yield* Fiber.join(read).pipe(
                     Effect.map(Option.map((latest) => latest.hash)),
                     Effect.orElseSucceed((): Known => Option.none()),
@@ -130,16 +132,20 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               Deferred.done(done, Exit.isSuccess(exit) ? exit : Exit.succeed(Option.none())),
             ),
           )
+          lane.known = after
           if (lane.tail === done) lane.tail = undefined
           return after
         }).pipe(
-          Effect.withSpan("Recorder.record", { attributes: { "tidemark.resource": resource.key } }),
+          Effect.withSpan("Recorder.record", {
+            attributes: { "tidemark.resource": resource.key },
+            captureStackTrace: false,
+          }),
         )
 
       const laneOf = (resourceId: string): Lane => {
         const existing = lanes.get(resourceId)
         if (existing !== undefined) return existing
-        const lane: Lane = { generation: 0, members: 0, tail: undefined }
+        const lane: Lane = { generation: 0, members: 0, tail: undefined, known: Option.none() }
         lanes.set(resourceId, lane)
         return lane
       }
@@ -158,7 +164,10 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           const lane = laneOf(resource.id)
           lane.members++
           const readGeneration = lane.generation
-          const read = yield* background.run(history.latest(resource.id))
+          const read =
+            lane.tail === undefined && Option.isNone(lane.known)
+              ? yield* background.run(history.latest(resource.id))
+              : undefined
           yield* background.run(
             record(resource, upstream, read, lane, readGeneration).pipe(
               Effect.ensuring(
