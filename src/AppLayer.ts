@@ -46,7 +46,7 @@ export const appLayer = <E>(settings: AppSettings, sources: Layer.Layer<Sources,
   )
   const history = Layer.mergeAll(History.layer, Browse.layer).pipe(Layer.provideMerge(base))
   return Live.layer.pipe(
-    Layer.provideMerge(Upstream.live),
+    Layer.provideMerge(Upstream.node),
     Layer.provideMerge(Recorder.layer),
     Layer.provideMerge(history),
   )

@@ -1,4 +1,6 @@
 /** The upstream call: one GET with a per-attempt timeout, retries, a size cap and no redirects. */
+import type * as Http from "node:http"
+import type * as Https from "node:https"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import {
   Cause,
@@ -73,115 +75,270 @@ const parseJson = (source: Source, bytes: Uint8Array) =>
 
 const backoff = Schedule.exponential(Duration.millis(100), 2).pipe(Schedule.jittered)
 
+/** One attempt at the upstream, bounded by the source's timeout: the part that differs by transport. */
+type Attempt = (
+  source: Source,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+) => Effect.Effect<UpstreamAnswer, UpstreamError>
+
+const headersOf = new WeakMap<Source, Readonly<Record<string, string>>>()
+const requestHeaders = (source: Source) => {
+  let headers = headersOf.get(source)
+  if (headers === undefined) {
+    headers = {
+      accept: "application/json",
+      ...Object.fromEntries(
+        Object.entries(source.headers).map(([name, value]) => [name, Redacted.value(value)]),
+      ),
+    }
+    headersOf.set(source, headers)
+  }
+  return headers
+}
+
+/**
+ * The retries, set up only once an attempt has failed with a retryable error: the failed
+ * attempt counts as the schedule's first, so the delays are the same as `Effect.retry`'s.
+ */
+const withRetries = (source: Source, attempt: Effect.Effect<UpstreamAnswer, UpstreamError>) =>
+  source.retries === 0
+    ? attempt
+    : Effect.catchIf(attempt, isRetryable, (first) => {
+        let tried = false
+        const again = Effect.suspend(() => {
+          if (tried) return attempt
+          tried = true
+          return Effect.fail(first)
+        })
+        return Effect.retry(again, { schedule: backoff, times: source.retries, while: isRetryable })
+      })
+
+/** The per-attempt timeout, the retries, the metrics and the span, whatever the transport. */
+const withPolicy =
+  (attempt: Attempt) =>
+  (source: Source, url: string): Effect.Effect<UpstreamAnswer, UpstreamError> =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const exit = yield* Effect.exit(
+        withRetries(source, attempt(source, url, requestHeaders(source))),
+      )
+      const outcome = Exit.isSuccess(exit)
+        ? "ok"
+        : Cause.failureOption(exit.cause).pipe(
+            Option.match({
+              onNone: () => "interrupted",
+              onSome: (error) => OUTCOME[error._tag],
+            }),
+          )
+      const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+      yield* Metric.increment(upstreamRequests(source.id, outcome))
+      yield* Metric.update(upstreamDuration(source.id, outcome), seconds)
+      return yield* exit
+    }).pipe(
+      Effect.withSpan("Upstream.fetch", {
+        attributes: { "tidemark.source": source.id },
+        captureStackTrace: false,
+      }),
+    )
+
+const readCapped = (source: Source, body: Stream.Stream<Uint8Array, unknown>) =>
+  body.pipe(
+    Stream.mapError(
+      (cause) => new UpstreamUnreachable({ source: source.id, reason: describe(cause) }),
+    ),
+    Stream.runFoldEffect({ chunks: Chunk.empty<Uint8Array>(), size: 0 }, (read, chunk) =>
+      read.size + chunk.length > MAX_UPSTREAM_BYTES
+        ? Effect.fail(new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES }))
+        : Effect.succeed({
+            chunks: Chunk.append(read.chunks, chunk),
+            size: read.size + chunk.length,
+          }),
+    ),
+    Effect.map(({ chunks, size }) => Buffer.concat(Chunk.toReadonlyArray(chunks), size)),
+  )
+
+/** An attempt through @effect/platform's HttpClient (over `fetch` in `Upstream.live`). */
+const clientAttempt =
+  (client: HttpClient.HttpClient): Attempt =>
+  (source, url, headers) =>
+    Effect.gen(function* () {
+      const observedAt = new Date()
+      const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(headers))
+      const response = yield* client.execute(request).pipe(
+        Effect.mapError(
+          (error) =>
+            new UpstreamUnreachable({
+              source: source.id,
+              reason: describe(error.cause ?? error),
+            }),
+        ),
+      )
+      const discard = response.stream.pipe(Stream.take(0), Stream.runDrain, Effect.ignore)
+      if (response.status >= 300 && response.status < 400) {
+        yield* discard
+        return yield* new UpstreamRedirect({ source: source.id, status: response.status })
+      }
+      if (response.status < 200 || response.status >= 300) {
+        yield* discard
+        return yield* new UpstreamStatus({ source: source.id, status: response.status })
+      }
+      const declared = Number(response.headers["content-length"] ?? Number.NaN)
+      if (declared > MAX_UPSTREAM_BYTES) {
+        yield* discard
+        return yield* new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
+      }
+      const bytes = yield* readCapped(source, response.stream)
+      const { text, json } = yield* parseJson(source, bytes)
+      return {
+        status: response.status,
+        contentType: response.headers["content-type"] ?? "application/json",
+        bytes,
+        text,
+        json,
+        observedAt,
+      } satisfies UpstreamAnswer
+    }).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(source.timeoutMs),
+        onTimeout: () => new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs }),
+      }),
+    )
+
+/** node:http and node:https, imported when the layer is built so other runtimes never load them. */
+interface NodeClients {
+  readonly httpGet: typeof Http.get
+  readonly httpsGet: typeof Https.get
+  readonly http: Http.Agent
+  readonly https: Https.Agent
+}
+
+/**
+ * An attempt over node:http(s) with keep-alive agents: one callback-driven request, the body
+ * capped while it streams, never following redirects (node:http does not). The timeout is a
+ * plain timer rather than `Effect.timeoutFail`, whose racing fiber cost more than the request
+ * itself; it, and interruption, destroy the request.
+ */
+const nodeAttempt =
+  (clients: NodeClients): Attempt =>
+  (source, url, headers) =>
+    Effect.async<UpstreamAnswer, UpstreamError>((resume) => {
+      const observedAt = new Date()
+      let settled = false
+      let timer: NodeJS.Timeout | undefined
+      const settle = (outcome: Effect.Effect<UpstreamAnswer, UpstreamError>) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(outcome)
+      }
+      const unreachable = (cause: unknown) =>
+        settle(Effect.fail(new UpstreamUnreachable({ source: source.id, reason: describe(cause) })))
+      const tooLarge = () =>
+        new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
+      const onResponse = (response: Http.IncomingMessage) => {
+        const status = response.statusCode ?? 0
+        const refuse = (error: UpstreamError) => {
+          settle(Effect.fail(error))
+          response.destroy()
+        }
+        if (status >= 300 && status < 400)
+          return refuse(new UpstreamRedirect({ source: source.id, status }))
+        if (status < 200 || status >= 300)
+          return refuse(new UpstreamStatus({ source: source.id, status }))
+        if (Number(response.headers["content-length"] ?? Number.NaN) > MAX_UPSTREAM_BYTES)
+          return refuse(tooLarge())
+        const chunks: Array<Buffer> = []
+        let size = 0
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length
+          if (size > MAX_UPSTREAM_BYTES) refuse(tooLarge())
+          else chunks.push(chunk)
+        })
+        response.on("error", unreachable)
+        response.on("close", () => {
+          if (!response.complete) unreachable(new Error("connection closed before the body ended"))
+        })
+        response.on("end", () => {
+          const bytes = Buffer.concat(chunks, size)
+          settle(
+            Effect.map(parseJson(source, bytes), ({ text, json }) => ({
+              status,
+              contentType: response.headers["content-type"] ?? "application/json",
+              bytes,
+              text,
+              json,
+              observedAt,
+            })),
+          )
+        })
+      }
+      try {
+        const secure = url.startsWith("https:")
+        const request = (secure ? clients.httpsGet : clients.httpGet)(
+          url,
+          { agent: secure ? clients.https : clients.http, headers },
+          onResponse,
+        )
+        request.on("error", unreachable)
+        timer = setTimeout(() => {
+          settle(
+            Effect.fail(new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs })),
+          )
+          request.destroy()
+        }, source.timeoutMs)
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          request.destroy()
+        })
+      } catch (error) {
+        // An invalid header value is refused before anything is sent.
+        unreachable(error)
+        return undefined
+      }
+    })
+
 export class Upstream extends Context.Tag("tidemark/Upstream")<
   Upstream,
   { readonly fetch: (source: Source, url: string) => Effect.Effect<UpstreamAnswer, UpstreamError> }
 >() {
   static readonly layer = Layer.effect(
     Upstream,
-    Effect.gen(function* () {
-      const client = yield* HttpClient.HttpClient
-
-      const readCapped = (source: Source, body: Stream.Stream<Uint8Array, unknown>) =>
-        body.pipe(
-          Stream.mapError(
-            (cause) => new UpstreamUnreachable({ source: source.id, reason: describe(cause) }),
-          ),
-          Stream.runFoldEffect({ chunks: Chunk.empty<Uint8Array>(), size: 0 }, (read, chunk) =>
-            read.size + chunk.length > MAX_UPSTREAM_BYTES
-              ? Effect.fail(
-                  new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES }),
-                )
-              : Effect.succeed({
-                  chunks: Chunk.append(read.chunks, chunk),
-                  size: read.size + chunk.length,
-                }),
-          ),
-          Effect.map(({ chunks, size }) => Buffer.concat(Chunk.toReadonlyArray(chunks), size)),
-        )
-
-      const attempt = (source: Source, request: HttpClientRequest.HttpClientRequest) =>
-        Effect.gen(function* () {
-          const observedAt = new Date()
-          const response = yield* client.execute(request).pipe(
-            Effect.mapError(
-              (error) =>
-                new UpstreamUnreachable({
-                  source: source.id,
-                  reason: describe(error.cause ?? error),
-                }),
-            ),
-          )
-          const discard = response.stream.pipe(Stream.take(0), Stream.runDrain, Effect.ignore)
-          if (response.status >= 300 && response.status < 400) {
-            yield* discard
-            return yield* new UpstreamRedirect({ source: source.id, status: response.status })
-          }
-          if (response.status < 200 || response.status >= 300) {
-            yield* discard
-            return yield* new UpstreamStatus({ source: source.id, status: response.status })
-          }
-          const declared = Number(response.headers["content-length"] ?? Number.NaN)
-          if (declared > MAX_UPSTREAM_BYTES) {
-            yield* discard
-            return yield* new UpstreamTooLarge({
-              source: source.id,
-              limitBytes: MAX_UPSTREAM_BYTES,
-            })
-          }
-          const bytes = yield* readCapped(source, response.stream)
-          const { text, json } = yield* parseJson(source, bytes)
-          return {
-            status: response.status,
-            contentType: response.headers["content-type"] ?? "application/json",
-            bytes,
-            text,
-            json,
-            observedAt,
-          } satisfies UpstreamAnswer
-        }).pipe(
-          Effect.timeoutFail({
-            duration: Duration.millis(source.timeoutMs),
-            onTimeout: () =>
-              new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs }),
-          }),
-        )
-
-      const fetch = (source: Source, url: string) => {
-        const headers = Object.fromEntries(
-          Object.entries(source.headers).map(([name, value]) => [name, Redacted.value(value)]),
-        )
-        const request = HttpClientRequest.get(url).pipe(
-          HttpClientRequest.setHeaders({ accept: "application/json", ...headers }),
-        )
-        return Effect.gen(function* () {
-          const started = yield* Clock.currentTimeMillis
-          const exit = yield* attempt(source, request).pipe(
-            Effect.retry({ schedule: backoff, times: source.retries, while: isRetryable }),
-            Effect.exit,
-          )
-          const outcome = Exit.isSuccess(exit)
-            ? "ok"
-            : Cause.failureOption(exit.cause).pipe(
-                Option.match({
-                  onNone: () => "interrupted",
-                  onSome: (error) => OUTCOME[error._tag],
-                }),
-              )
-          const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-          yield* Metric.increment(upstreamRequests(source.id, outcome))
-          yield* Metric.update(upstreamDuration(source.id, outcome), seconds)
-          return yield* exit
-        }).pipe(Effect.withSpan("Upstream.fetch", { attributes: { "tidemark.source": source.id } }))
-      }
-
-      return { fetch }
-    }),
+    Effect.map(HttpClient.HttpClient, (client) => ({ fetch: withPolicy(clientAttempt(client)) })),
   )
 
-  /** Upstream over `fetch`, with redirects handed back instead of followed. */
+  /** Upstream over `fetch`, with redirects handed back instead of followed (any runtime). */
   static readonly live = Upstream.layer.pipe(
     Layer.provide(FetchHttpClient.layer),
     Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" })),
+  )
+
+  /**
+   * Upstream over node:http and node:https with keep-alive agents (Node and Bun): the same
+   * behaviour as `live` at a fraction of its cost per call; the agents close with the layer.
+   */
+  static readonly node = Layer.scoped(
+    Upstream,
+    Effect.gen(function* () {
+      const [http, https] = yield* Effect.promise(() =>
+        Promise.all([import("node:http"), import("node:https")]),
+      )
+      const clients = yield* Effect.acquireRelease(
+        Effect.sync(
+          (): NodeClients => ({
+            httpGet: http.get,
+            httpsGet: https.get,
+            http: new http.Agent({ keepAlive: true }),
+            https: new https.Agent({ keepAlive: true }),
+          }),
+        ),
+        (clients) =>
+          Effect.sync(() => {
+            clients.http.destroy()
+            clients.https.destroy()
+          }),
+      )
+      return { fetch: withPolicy(nodeAttempt(clients)) }
+    }),
   )
 }
