@@ -3,27 +3,14 @@
  * request (Workers do not let one request use another's sockets). The recorder's work
  * after the response is kept alive with `ctx.waitUntil`, then the runtime is disposed.
  */
-import {
-  ConfigProvider,
-  Context,
-  Effect,
-  Either,
-  Layer,
-  Logger,
-  LogLevel,
-  ManagedRuntime,
-} from "effect"
+import { ConfigProvider, Context, Effect, Either, Layer, ManagedRuntime } from "effect"
 import { Background } from "./Background.js"
-import { AppConfig, type AppSettings, describeConfigError, settingsConfig } from "./Config.js"
+import { type AppSettings, describeConfigError, settingsConfig } from "./Config.js"
 import { Database } from "./db/Database.js"
-import { Browse } from "./history/Browse.js"
-import { History } from "./history/History.js"
 import { makeApp } from "./http/app.js"
 import { makeRunner } from "./http/run.js"
-import { Feed } from "./live/Feed.js"
-import { Live } from "./live/Live.js"
-import { Recorder } from "./live/Recorder.js"
 import { Upstream } from "./live/Upstream.js"
+import { loggerLayer, servicesLayer } from "./Services.js"
 import { Sources, type SourcesShape } from "./Sources.js"
 import { MetricsExport } from "./telemetry/MetricsExport.js"
 
@@ -36,13 +23,6 @@ export interface WorkerContext {
 
 /** Connections one request may hold: its history read and its recording. */
 const POOL_SIZE = 2
-
-const levels = {
-  debug: LogLevel.Debug,
-  info: LogLevel.Info,
-  warn: LogLevel.Warning,
-  error: LogLevel.Error,
-} as const
 
 interface Prepared {
   readonly settings: AppSettings
@@ -86,29 +66,14 @@ const prepare = (env: WorkerEnv): Effect.Effect<Prepared, string> =>
     return { settings, sources: Context.get(built, Sources) }
   }).pipe(Effect.withConfigProvider(configFrom(env)))
 
-const requestLayer = ({ settings, sources }: Prepared, ctx: WorkerContext) => {
-  const base = Layer.merge(
-    Background.waitUntil((completion) => ctx.waitUntil(completion)),
-    Feed.layer,
-  ).pipe(
-    Layer.provideMerge(Database.postgres(POOL_SIZE)),
-    Layer.provideMerge(Layer.succeed(Sources, sources)),
-    Layer.provideMerge(AppConfig.make(settings)),
-  )
-  const history = Layer.mergeAll(History.layer, Browse.layer).pipe(Layer.provideMerge(base))
-  return Live.layer.pipe(
-    Layer.provideMerge(Upstream.live),
-    Layer.provideMerge(Recorder.layer),
-    Layer.provideMerge(history),
-    Layer.provideMerge(MetricsExport.none),
-    Layer.provideMerge(
-      Layer.merge(
-        settings.logFormat === "pretty" ? Logger.pretty : Logger.json,
-        Logger.minimumLogLevel(levels[settings.logLevel]),
-      ),
-    ),
-  )
-}
+const requestLayer = ({ settings, sources }: Prepared, ctx: WorkerContext) =>
+  servicesLayer({
+    settings,
+    sources: Layer.succeed(Sources, sources),
+    database: Database.postgres(POOL_SIZE),
+    background: Background.waitUntil((completion) => ctx.waitUntil(completion)),
+    upstream: Upstream.live,
+  }).pipe(Layer.provideMerge(MetricsExport.none), Layer.provideMerge(loggerLayer(settings, false)))
 
 const failure = (message: string) =>
   new Response(`tidemark: ${message}\n`, {
