@@ -1,16 +1,14 @@
 import { request as httpRequest } from "node:http"
-import type { AddressInfo } from "node:net"
-import { type ServerType, serve } from "@hono/node-server"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { databases, type TestDatabase } from "../support/databases.js"
-import { bodyOf, startTidemark, type TestApp } from "../support/tidemark.js"
+import { bodyOf, listen, startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 
 describe.each(databases)("a client that disconnects on $name", ({ fresh }) => {
   let database: TestDatabase
   let upstream: UpstreamStandIn
   let tidemark: TestApp
-  let server: ServerType
+  let server: Awaited<ReturnType<typeof listen>>
   let port = 0
 
   beforeAll(async () => {
@@ -19,18 +17,11 @@ describe.each(databases)("a client that disconnects on $name", ({ fresh }) => {
     tidemark = await startTidemark(database.target, {
       sources: { slow: { url: `${upstream.url}/slow` } },
     })
-    await new Promise<void>((resolve) => {
-      server = serve(
-        { fetch: tidemark.app.fetch, port: 0, hostname: "127.0.0.1" },
-        (info: AddressInfo) => {
-          port = info.port
-          resolve()
-        },
-      )
-    })
+    server = await listen(tidemark)
+    port = server.port
   })
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await server.close()
     await tidemark.close()
     await upstream.close()
     await database.drop()

@@ -1,11 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from "node:http"
-import type { AddressInfo } from "node:net"
-import { type ServerType, serve } from "@hono/node-server"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Feed } from "../../src/live/Feed.js"
 import { databases, type TestDatabase } from "../support/databases.js"
-import { startTidemark, type TestApp } from "../support/tidemark.js"
+import { listen, startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 import { waitFor } from "../support/waiting.js"
 
@@ -46,7 +44,7 @@ describe.each(databases)("live updates of a resource on $name", ({ fresh }) => {
   let database: TestDatabase
   let upstream: UpstreamStandIn
   let tidemark: TestApp
-  let server: ServerType
+  let server: Awaited<ReturnType<typeof listen>>
   let port = 0
   let price = 1
 
@@ -57,18 +55,11 @@ describe.each(databases)("live updates of a resource on $name", ({ fresh }) => {
     tidemark = await startTidemark(database.target, {
       sources: { price: { url: `${upstream.url}/price`, ignore: ["/at"] } },
     })
-    await new Promise<void>((resolve) => {
-      server = serve(
-        { fetch: tidemark.app.fetch, port: 0, hostname: "127.0.0.1" },
-        (info: AddressInfo) => {
-          port = info.port
-          resolve()
-        },
-      )
-    })
+    server = await listen(tidemark)
+    port = server.port
   })
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await server.close()
     await tidemark.close()
     await upstream.close()
     await database.drop()

@@ -59,3 +59,16 @@ export const startTidemark = async (
 /** A response's JSON body, typed as the test expects it (the assertions check the shape). */
 export const bodyOf = async <T = Record<string, unknown>>(response: Response): Promise<T> =>
   (await response.json()) as T
+
+/** The in-process app behind a real socket on 127.0.0.1, for tests about connections. */
+export const listen = async (tidemark: TestApp) => {
+  const { serve } = await import("@hono/node-server")
+  return new Promise<{ port: number; close: () => Promise<void> }>((resolve) => {
+    const server = serve({ fetch: tidemark.app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+      resolve({
+        port: info.port,
+        close: () => new Promise<void>((closed) => server.close(() => closed())),
+      }),
+    )
+  })
+}
