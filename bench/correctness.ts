@@ -10,9 +10,14 @@ export interface Correctness {
   readonly served: number
   /** Versions recorded for those keys. */
   readonly recorded: number
-  /** Versions repeating a value already recorded for the same key (consecutive or not). */
+  /** Distinct values among them, per key, summed. */
+  readonly distinct: number
+  /** Versions equal to their predecessor (the same value recorded twice in a row). */
   readonly duplicates: number
-  /** Versions whose value is older than their predecessor's (history moving backwards). */
+  /**
+   * Versions whose value is older than their predecessor's: overlapping calls that started
+   * in one order and were served in the other (observations are ordered by their start).
+   */
   readonly backwards: number
   /** Served values never recorded. */
   readonly missed: number
@@ -55,6 +60,7 @@ export const judge = (
   let staleKeys = 0
   let duplicates = 0
   let backwards = 0
+  let distinct = 0
   for (const [key, count] of Object.entries(servedCounts)) {
     const generations = Math.floor((count - 1) / changeEvery) + 1
     served += generations
@@ -62,11 +68,12 @@ export const judge = (
     const seen = new Set<number>()
     let previous: number | undefined
     for (const version of recorded) {
-      if (seen.has(version.generation)) duplicates++
+      if (version.generation === previous) duplicates++
       if (previous !== undefined && version.generation < previous) backwards++
       seen.add(version.generation)
       previous = version.generation
     }
+    distinct += seen.size
     for (let generation = 0; generation < generations; generation++) {
       if (!seen.has(generation)) missed++
     }
@@ -76,6 +83,7 @@ export const judge = (
   return {
     served,
     recorded: versions.length,
+    distinct,
     duplicates,
     backwards,
     missed,

@@ -49,7 +49,9 @@ const row = (cell: CellResult, results: ReadonlyArray<CellResult>) => {
     fixed(cell.cpuUsPerRequest, 0),
     fixed(cell.peakRssMiB, 0),
     c === undefined ? "–" : String(c.served),
-    c === undefined ? "–" : `${c.recorded}${cell.settled ? "" : "*"}`,
+    c === undefined
+      ? "–"
+      : `${c.recorded}${c.distinct === c.recorded ? "" : ` (${c.distinct} distinct)`}${cell.settled ? "" : "*"}`,
     c === undefined ? "–" : String(c.duplicates),
     c === undefined ? "–" : String(c.backwards),
     c === undefined ? "–" : `${c.missed}${c.stale ? ` (${c.stale} stale)` : ""}`,
@@ -144,7 +146,7 @@ export const targetChecks = (results: ReadonlyArray<CellResult>): Array<Check> =
         ),
     ),
     check(
-      "history: recorded = served, no duplicates, none missed, wherever the queue did not overflow (cells whose recordings settled)",
+      "history: distinct values recorded = distinct values served, no duplicates, none missed, wherever the queue did not overflow (cells whose recordings settled)",
       measured.filter(
         (c) =>
           c.target.startsWith("tidemark") &&
@@ -154,13 +156,13 @@ export const targetChecks = (results: ReadonlyArray<CellResult>): Array<Check> =
       ),
       (cell) =>
         cell.correctness !== undefined &&
-        cell.correctness.recorded === cell.correctness.served &&
+        cell.correctness.distinct === cell.correctness.served &&
         cell.correctness.duplicates === 0 &&
         cell.correctness.missed === 0,
       (cell) =>
         named(
           cell,
-          `${cell.correctness?.recorded}/${cell.correctness?.served} recorded, ${cell.correctness?.missed} missed (${cell.correctness?.stale ?? "?"} stale), ${cell.correctness?.duplicates} dup, ${cell.correctness?.failed} failed`,
+          `${cell.correctness?.distinct}/${cell.correctness?.served} recorded, ${cell.correctness?.missed} missed (${cell.correctness?.stale ?? "?"} stale), ${cell.correctness?.duplicates} dup, ${cell.correctness?.failed} failed`,
         ),
     ),
     check(
