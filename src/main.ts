@@ -4,7 +4,7 @@ import { Cause, Context, Effect, Either, Exit, Layer, ManagedRuntime, Option } f
 import { appLayer, observabilityLayer } from "./AppLayer.js"
 import { Background } from "./Background.js"
 import { describeConfigError, settingsConfig } from "./Config.js"
-import { makeApp } from "./http/app.js"
+import { makeApp, settingsOptions } from "./http/app.js"
 import { makeRunner } from "./http/run.js"
 import { Sources } from "./Sources.js"
 import { loadWebAssets } from "./web/assets.js"
@@ -44,8 +44,7 @@ const sources = Context.get(services.context, Sources)
 const app = makeApp({
   run: makeRunner(services),
   sources,
-  apiToken: settings.apiToken,
-  metricsToken: settings.metricsToken,
+  ...settingsOptions(settings),
   assets: loadWebAssets(),
 })
 

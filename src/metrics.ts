@@ -1,5 +1,38 @@
 /** Counters and gauges that describe what Tidemark does; exported for scraping elsewhere. */
-import { Metric, MetricBoundaries } from "effect"
+import { Metric, MetricBoundaries, MetricKey, MetricLabel } from "effect"
+
+const labelsOf = (labels: Readonly<Record<string, string>>) =>
+  Object.entries(labels).map(([name, value]) => MetricLabel.make(name, value))
+
+/*
+ * Metrics whose labels are part of their key. `Metric.tagged` would add the labels on every
+ * update, building a new key and looking it up in the registry each time; a labelled key's
+ * registry entry is found once and kept.
+ */
+const labelledCounter = (
+  name: string,
+  description: string,
+  labels: Readonly<Record<string, string>>,
+) =>
+  Metric.fromMetricKey(
+    MetricKey.taggedWithLabels(
+      MetricKey.counter(name, { description, incremental: true }),
+      labelsOf(labels),
+    ),
+  )
+
+const labelledHistogram = (
+  name: string,
+  boundaries: MetricBoundaries.MetricBoundaries,
+  description: string,
+  labels: Readonly<Record<string, string>>,
+) =>
+  Metric.fromMetricKey(
+    MetricKey.taggedWithLabels(
+      MetricKey.histogram(name, boundaries, description),
+      labelsOf(labels),
+    ),
+  )
 
 /** Tagged metrics made once per label set: they are looked up on every request. */
 const memo = <M>(make: (...labels: ReadonlyArray<string>) => M) => {
@@ -18,10 +51,7 @@ const memo = <M>(make: (...labels: ReadonlyArray<string>) => M) => {
 export type RecordingOutcome = "appended" | "unchanged" | "stale" | "failed" | "dropped"
 
 const recordingsBy = memo((outcome = "") =>
-  Metric.counter("tidemark_recordings_total", {
-    description: "Recordings by outcome",
-    incremental: true,
-  }).pipe(Metric.tagged("outcome", outcome)),
+  labelledCounter("tidemark_recordings_total", "Recordings by outcome", { outcome }),
 )
 
 export const recordings = (outcome: RecordingOutcome) => recordingsBy(outcome)
@@ -49,22 +79,19 @@ export const databaseErrors = Metric.counter("tidemark_database_errors_total", {
 const seconds = MetricBoundaries.exponential({ start: 0.0005, factor: 2, count: 16 })
 
 const httpRequestsBy = memo((method = "", route = "", status = "") =>
-  Metric.counter("tidemark_http_requests_total", {
-    description: "HTTP requests by route and status",
-    incremental: true,
-  }).pipe(
-    Metric.tagged("method", method),
-    Metric.tagged("route", route),
-    Metric.tagged("status", status),
-  ),
+  labelledCounter("tidemark_http_requests_total", "HTTP requests by route and status", {
+    method,
+    route,
+    status,
+  }),
 )
 
 const httpRequestDurationBy = memo((method = "", route = "", status = "") =>
-  Metric.histogram("tidemark_http_request_duration_seconds", seconds, "HTTP request duration").pipe(
-    Metric.tagged("method", method),
-    Metric.tagged("route", route),
-    Metric.tagged("status", status),
-  ),
+  labelledHistogram("tidemark_http_request_duration_seconds", seconds, "HTTP request duration", {
+    method,
+    route,
+    status,
+  }),
 )
 
 export const httpRequests = (method: string, route: string, status: number) =>
@@ -75,16 +102,18 @@ export const httpRequestDuration = (method: string, route: string, status: numbe
 
 /** `outcome` is `ok` or what went wrong (`timeout`, `unreachable`, `status`, …). */
 export const upstreamRequests = memo((source = "", outcome = "") =>
-  Metric.counter("tidemark_upstream_requests_total", {
-    description: "Upstream calls by source and outcome (retries included in one call)",
-    incremental: true,
-  }).pipe(Metric.tagged("source", source), Metric.tagged("outcome", outcome)),
+  labelledCounter(
+    "tidemark_upstream_requests_total",
+    "Upstream calls by source and outcome (retries included in one call)",
+    { source, outcome },
+  ),
 )
 
 export const upstreamDuration = memo((source = "", outcome = "") =>
-  Metric.histogram(
+  labelledHistogram(
     "tidemark_upstream_request_duration_seconds",
     seconds,
     "Upstream call duration",
-  ).pipe(Metric.tagged("source", source), Metric.tagged("outcome", outcome)),
+    { source, outcome },
+  ),
 )

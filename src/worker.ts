@@ -7,7 +7,7 @@ import { ConfigProvider, Context, Effect, Either, Layer, ManagedRuntime } from "
 import { Background } from "./Background.js"
 import { type AppSettings, describeConfigError, settingsConfig } from "./Config.js"
 import { Database } from "./db/Database.js"
-import { makeApp } from "./http/app.js"
+import { makeApp, settingsOptions } from "./http/app.js"
 import { makeRunner } from "./http/run.js"
 import { Upstream } from "./live/Upstream.js"
 import { loggerLayer, servicesLayer } from "./Services.js"
@@ -73,7 +73,12 @@ const requestLayer = ({ settings, sources }: Prepared, ctx: WorkerContext) =>
     database: Database.postgres(POOL_SIZE),
     background: Background.waitUntil((completion) => ctx.waitUntil(completion)),
     upstream: Upstream.live,
-  }).pipe(Layer.provideMerge(MetricsExport.none), Layer.provideMerge(loggerLayer(settings, false)))
+  }).pipe(
+    Layer.provideMerge(MetricsExport.none),
+    Layer.provideMerge(loggerLayer(settings, false)),
+    // Spans are not exported from a Worker.
+    Layer.provideMerge(Layer.setTracerEnabled(false)),
+  )
 
 const failure = (message: string) =>
   new Response(`tidemark: ${message}\n`, {
@@ -130,8 +135,8 @@ const handle = async (request: Request, env: WorkerEnv, ctx: WorkerContext) => {
   const app = makeApp({
     run: makeRunner(started.right),
     sources,
-    apiToken: settings.apiToken,
-    metricsToken: settings.metricsToken,
+    ...settingsOptions(settings),
+    traced: false,
   })
   const { response, sent } = streamed(await app.fetch(request))
   ctx.waitUntil(finish(runtime, settings.shutdownTimeoutMs, sent))

@@ -1,9 +1,10 @@
 /** The Hono app: a plain `fetch` handler over the application's services. */
-import { Clock, Effect, Exit, Metric, type Redacted } from "effect"
+import { Clock, Effect, Exit, type MetricLabel, type Redacted } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
 import { describeRoute, openAPIRouteHandler } from "hono-openapi"
 import packageJson from "../../package.json" with { type: "json" }
+import type { AppSettings } from "../Config.js"
 import { httpRequestDuration, httpRequests } from "../metrics.js"
 import type { SourcesShape } from "../Sources.js"
 import type { WebAssets } from "../web/assets.js"
@@ -27,40 +28,70 @@ export interface AppOptions {
   /** Guards /metrics; without it /metrics is guarded by `apiToken`, if any. */
   readonly metricsToken?: Redacted.Redacted<string> | undefined
   readonly assets?: WebAssets | undefined
+  /** Gives each request a span, the parent of the spans its effects make; worth it when spans are exported. */
+  readonly traced?: boolean | undefined
+  /** Writes one info line per request; off when the log level leaves info lines out. */
+  readonly logRequests?: boolean | undefined
 }
 
-export const makeApp = ({ run, sources, apiToken, metricsToken, assets }: AppOptions) => {
+/** The options that follow from the settings: tokens, request spans when exported, request log lines at info. */
+export const settingsOptions = (settings: AppSettings) => ({
+  apiToken: settings.apiToken,
+  metricsToken: settings.metricsToken,
+  traced: settings.otlpEndpoint !== undefined,
+  logRequests: settings.logLevel === "debug" || settings.logLevel === "info",
+})
+
+const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
+
+export const makeApp = ({
+  run,
+  sources,
+  apiToken,
+  metricsToken,
+  assets,
+  traced = false,
+  logRequests = true,
+}: AppOptions) => {
   const app = new Hono<AppEnv>()
 
+  // Every effect run costs a fiber, so a request runs only the ones it needs besides its
+  // route's own: opening its span when traced, the log line and the span's end after it.
   app.use("*", async (c, next) => {
     const started = performance.now()
-    const opened = await run(
-      Effect.makeSpan("http.request", {
-        kind: "server",
-        attributes: { "http.request.method": c.req.method, "url.path": c.req.path },
-      }),
-    )
-    const span = Exit.isSuccess(opened) ? opened.value : undefined
+    const opened = traced
+      ? await run(
+          Effect.makeSpan("http.request", {
+            kind: "server",
+            attributes: { "http.request.method": c.req.method, "url.path": c.req.path },
+          }),
+        )
+      : undefined
+    const span = opened !== undefined && Exit.isSuccess(opened) ? opened.value : undefined
     c.set("run", (effect, signal) => run(effect, { span, signal: signal ?? c.req.raw.signal }))
     await next()
     const route = routePath(c)
     const status = c.res.status
     const seconds = (performance.now() - started) / 1000
+    // Plain updates: a metric needs no fiber when it reads none of the fiber's labels.
+    httpRequests(c.req.method, route, status).unsafeUpdate(1, noLabels)
+    httpRequestDuration(c.req.method, route, status).unsafeUpdate(seconds, noLabels)
+    if (!logRequests && span === undefined) return
     const upstream = c.get("upstream")
     void run(
       Effect.gen(function* () {
-        yield* Metric.increment(httpRequests(c.req.method, route, status))
-        yield* Metric.update(httpRequestDuration(c.req.method, route, status), seconds)
-        yield* Effect.logInfo("request").pipe(
-          Effect.annotateLogs({
-            method: c.req.method,
-            route,
-            path: c.req.path,
-            status,
-            durationMs: Math.round(seconds * 100_000) / 100,
-            ...(upstream === undefined ? {} : { upstream }),
-          }),
-        )
+        if (logRequests) {
+          yield* Effect.logInfo("request").pipe(
+            Effect.annotateLogs({
+              method: c.req.method,
+              route,
+              path: c.req.path,
+              status,
+              durationMs: Math.round(seconds * 100_000) / 100,
+              ...(upstream === undefined ? {} : { upstream }),
+            }),
+          )
+        }
         if (span !== undefined) {
           span.attribute("http.route", route)
           span.attribute("http.response.status_code", status)

@@ -1,4 +1,4 @@
-/** Spans exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; Effect's own tracer otherwise. */
+/** Spans exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise none are made. */
 import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import { FetchHttpClient } from "@effect/platform"
@@ -11,7 +11,8 @@ export interface TracingSettings {
 
 export const tracingLayer = ({ otlpEndpoint, serviceName }: TracingSettings) =>
   otlpEndpoint === undefined
-    ? Layer.empty
+    ? // Spans nobody receives would only cost time on every request.
+      Layer.setTracerEnabled(false)
     : OtlpTracer.layer({
         url: `${otlpEndpoint.replace(/\/+$/, "")}/v1/traces`,
         resource: { serviceName },

@@ -3,7 +3,7 @@ import { Context, Effect, Layer, ManagedRuntime } from "effect"
 import { appLayer, observabilityLayer } from "../../src/AppLayer.js"
 import { Background } from "../../src/Background.js"
 import type { AppSettings, DatabaseTarget } from "../../src/Config.js"
-import { makeApp } from "../../src/http/app.js"
+import { makeApp, settingsOptions } from "../../src/http/app.js"
 import { makeRunner } from "../../src/http/run.js"
 import { Sources } from "../../src/Sources.js"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
@@ -40,8 +40,7 @@ export const startTidemark = async (
   const app = makeApp({
     run: makeRunner(services),
     sources: Context.get(services.context, Sources),
-    apiToken: settings.apiToken,
-    metricsToken: settings.metricsToken,
+    ...settingsOptions(settings),
   })
   return {
     app,
