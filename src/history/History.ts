@@ -1,10 +1,11 @@
 /** The history's write side and the live path's read: the latest version, and the atomic append. */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Either, Exit, Layer, Metric, Option } from "effect"
 import { canonicalJson } from "../core/canonical.js"
 import type { Normalised } from "../core/params.js"
 import { diff, type PatchOperation } from "../core/patch.js"
 import { Database, query } from "../db/Database.js"
-import type { DatabaseError } from "../Errors.js"
+import { DatabaseError } from "../Errors.js"
+import { databaseErrors } from "../metrics.js"
 
 export interface ResourceRef {
   readonly id: string
@@ -41,9 +42,13 @@ const patchFrom = (previous: string | undefined, content: unknown): Array<PatchO
 export class History extends Context.Tag("tidemark/History")<
   History,
   {
-    readonly latest: (
+    /**
+     * Starts reading the latest version now, without a fiber of its own; the effect
+     * returned waits for the result. A read nobody waits for settles unnoticed.
+     */
+    readonly startLatest: (
       resourceId: string,
-    ) => Effect.Effect<Option.Option<LatestVersion>, DatabaseError>
+    ) => Effect.Effect<Effect.Effect<Option.Option<LatestVersion>, DatabaseError>>
     readonly append: (observation: Observation) => Effect.Effect<AppendOutcome, DatabaseError>
   }
 >() {
@@ -52,25 +57,43 @@ export class History extends Context.Tag("tidemark/History")<
     Effect.gen(function* () {
       const { db } = yield* Database
 
-      const latest = (resourceId: string) =>
-        query("history.latest", () =>
-          db
-            .selectFrom("resources")
-            .select(["latest_version", "latest_hash", "latest_observed_at"])
-            .where("id", "=", resourceId)
-            .executeTakeFirst(),
-        ).pipe(
-          Effect.map((row) =>
-            row === undefined || row.latest_hash === null || row.latest_observed_at === null
-              ? Option.none()
-              : Option.some({
-                  version: row.latest_version,
-                  hash: row.latest_hash,
-                  observedAt: row.latest_observed_at,
-                }),
-          ),
-          Effect.withSpan("History.latest", { captureStackTrace: false }),
-        )
+      // Compiled once: the read runs for most live requests, only its parameter changes.
+      const latestQuery = db
+        .selectFrom("resources")
+        .select(["latest_version", "latest_hash", "latest_observed_at"])
+        .where("id", "=", "")
+        .compile()
+
+      const startLatest = (resourceId: string) =>
+        Effect.gen(function* () {
+          // Made by hand, since the read runs outside any fiber: it ends when the read does.
+          const span = yield* Effect.makeSpan("History.latest", { captureStackTrace: false })
+          const clock = yield* Effect.clock
+          const compiled: typeof latestQuery = { ...latestQuery, parameters: [resourceId] }
+          const settled = db.executeQuery(compiled).then(
+            ({ rows: [row] }) => {
+              span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
+              return Either.right(
+                row === undefined || row.latest_hash === null || row.latest_observed_at === null
+                  ? Option.none<LatestVersion>()
+                  : Option.some<LatestVersion>({
+                      version: row.latest_version,
+                      hash: row.latest_hash,
+                      observedAt: row.latest_observed_at,
+                    }),
+              )
+            },
+            (cause: unknown) => {
+              const error = new DatabaseError({ operation: "history.latest", cause })
+              span.end(clock.unsafeCurrentTimeNanos(), Exit.fail(error))
+              return Either.left(error)
+            },
+          )
+          return Effect.promise(() => settled).pipe(
+            Effect.flatten,
+            Effect.tapError(() => Metric.increment(databaseErrors)),
+          )
+        })
 
       // Decides inside one transaction that holds the resource's row lock, so concurrent
       // writers in any number of processes see each other's versions before deciding.
@@ -135,7 +158,7 @@ export class History extends Context.Tag("tidemark/History")<
           }),
         ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
 
-      return { latest, append }
+      return { startLatest, append }
     }),
   )
 }

@@ -1,5 +1,6 @@
-import { Cause, Effect, Exit, Option, Runtime, type Tracer } from "effect"
+import { Cause, type Effect, Exit, Option, Runtime, type Tracer } from "effect"
 import type { ApiError } from "../Errors.js"
+import { underSpan } from "../telemetry/span.js"
 import { internalErrorProblem, makeProblem, problemFor, problemResponse } from "./problem.js"
 
 export interface RunOptions {
@@ -21,22 +22,11 @@ export type RequestRunner<R> = <A, E>(
   signal?: AbortSignal,
 ) => Promise<Exit.Exit<A, E>>
 
-export const inRequest = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  span: Tracer.Span | undefined,
-) =>
-  span === undefined
-    ? effect
-    : effect.pipe(
-        Effect.withParentSpan(span),
-        Effect.annotateLogs({ traceId: span.traceId, spanId: span.spanId }),
-      )
-
 export const makeRunner =
   <R>(runtime: Runtime.Runtime<R>): Runner<R> =>
   (effect, options = {}) =>
     Runtime.runPromiseExit(runtime)(
-      inRequest(effect, options.span),
+      underSpan(effect, options.span),
       options.signal === undefined ? undefined : { signal: options.signal },
     )
 

@@ -2,8 +2,7 @@
  * The live path: validate, derive the resource, fork the upstream call and the history
  * read, hand both to the recorder, and answer with the upstream's result as soon as it arrives.
  */
-import { Context, Effect, type Fiber, Layer, Metric } from "effect"
-import { Background } from "../Background.js"
+import { Context, Deferred, Effect, Exit, Layer, Metric } from "effect"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
 import { track } from "../core/tracked.js"
 import { buildUrl } from "../core/url.js"
@@ -43,8 +42,7 @@ export class Live extends Context.Tag("tidemark/Live")<
       const sources = yield* Sources
       const upstream = yield* Upstream
       const recorder = yield* Recorder
-      const background = yield* Background
-      const inflight = new Map<string, Fiber.RuntimeFiber<Observed, UpstreamError>>()
+      const inflight = new Map<string, Deferred.Deferred<Observed, UpstreamError>>()
 
       const observeUpstream = (source: Source, url: string) =>
         upstream.fetch(source, url).pipe(
@@ -80,18 +78,26 @@ export class Live extends Context.Tag("tidemark/Live")<
         const shared = source.coalesce ? inflight.get(resource.id) : undefined
         if (shared !== undefined) {
           yield* Metric.increment(coalescedRequests)
-          const observed = yield* shared.await.pipe(Effect.flatten)
+          const observed = yield* Deferred.await(shared)
           return { ...observed, resource, coalesced: true }
         }
-        const call = yield* background.run(observeUpstream(source, built.url))
-        if (source.coalesce) {
-          inflight.set(resource.id, call)
-          call.addObserver(() => {
-            if (inflight.get(resource.id) === call) inflight.delete(resource.id)
-          })
+        // Settled by the call as it ends; the call runs on in the background if this request goes away.
+        const answer = yield* Deferred.make<Observed, UpstreamError>()
+        const settle = (exit: Exit.Exit<Observed, UpstreamError>) => {
+          if (inflight.get(resource.id) === answer) inflight.delete(resource.id)
+          Deferred.unsafeDone(answer, exit)
         }
-        yield* recorder.track(resource, call)
-        const observed = yield* call.await.pipe(Effect.flatten)
+        if (source.coalesce) inflight.set(resource.id, answer)
+        const running = yield* recorder.track(
+          resource,
+          observeUpstream(source, built.url).pipe(
+            Effect.onExit((exit) => Effect.sync(() => settle(exit))),
+          ),
+        )
+        // A call that never started (the service is closing) ends its waiters too; once the
+        // answer is settled, this does nothing.
+        running.addObserver(() => settle(Exit.interrupt(running.id())))
+        const observed = yield* Deferred.await(answer)
         return { ...observed, resource, coalesced: false }
       })
 

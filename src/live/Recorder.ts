@@ -1,5 +1,16 @@
 /** Compares each answered observation with the recorded history and appends only what changed. */
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Metric, Option } from "effect"
+import {
+  Context,
+  Effect,
+  Either,
+  Exit,
+  type Fiber,
+  Layer,
+  Metric,
+  Option,
+  Scheduler,
+  type Tracer,
+} from "effect"
 import { Background } from "../Background.js"
 import { AppConfig } from "../Config.js"
 import type { UpstreamError } from "../Errors.js"
@@ -10,18 +21,22 @@ import {
   type ResourceRef,
 } from "../history/History.js"
 import { recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
+import { underSpan } from "../telemetry/span.js"
 import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
 
 export interface RecorderShape {
   /**
-   * Starts the history read for `resource` now, beside the upstream call already in
-   * `upstream`, and records the outcome once both are done. Returns at once.
+   * Runs the upstream `call` in the background with the history read for `resource`
+   * started beside it, and records what the call answers once both are done. Returns the
+   * background fiber at once; whoever waits for the answer learns it from the call itself.
+   * One fiber does the call and the recording: forking costs more than anything else on
+   * the live path.
    */
   readonly track: (
     resource: ResourceRef,
-    upstream: Fiber.Fiber<Observed, UpstreamError>,
-  ) => Effect.Effect<void>
+    call: Effect.Effect<Observed, UpstreamError>,
+  ) => Effect.Effect<Fiber.RuntimeFiber<void>>
   readonly pending: Effect.Effect<number>
 }
 
@@ -31,22 +46,41 @@ type Known = Option.Option<string>
 const knownAfter = (outcome: AppendOutcome, hash: string): Known =>
   outcome._tag === "Stale" ? Option.fromNullable(outcome.latestHash) : Option.some(hash)
 
+/** The history read started beside an upstream call: the latest recorded hash. */
+type Read = Effect.Effect<Option.Option<{ readonly hash: string }>, unknown>
+
+/** An answered observation waiting for its decision: what the decision needs, no more. */
+interface Answered {
+  readonly observation: Observation
+  readonly read: Read | undefined
+  readonly readGeneration: number
+  /** Nothing was waiting or being decided for the resource when this answer arrived. */
+  readonly first: boolean
+  /** The span of the request that made the call: the decision is part of its trace. */
+  readonly span: Tracer.Span | undefined
+}
+
 /**
  * A resource's recordings in this process. Decisions are taken one at a time, in the order
  * the answers arrived, each starting from what the one before learned: the history read made
  * at request time is trusted only while no decision for the resource has touched the
  * database since it was made, because a write still pending can make it out of date.
+ * Answers wait in `queue`; one fiber (the call that found the lane idle) decides them all.
  */
 interface Lane {
   generation: number
+  /** Recordings tracked and not yet decided: calls in flight, answers queued or being decided. */
   members: number
-  tail: Deferred.Deferred<Known> | undefined
+  readonly queue: Array<Answered>
+  draining: boolean
   /** What the last decision learned; while it is known, new recordings skip the history read. */
   known: Known
 }
 
 const outcomeName = (outcome: AppendOutcome) =>
   outcome._tag === "Appended" ? "appended" : outcome._tag === "Stale" ? "stale" : "unchanged"
+
+const afterIo = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
 
 export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, RecorderShape>() {
   static readonly layer = Layer.effect(
@@ -59,21 +93,36 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       let pending = 0
       const lanes = new Map<string, Lane>()
 
+      const laneOf = (resourceId: string): Lane => {
+        const existing = lanes.get(resourceId)
+        if (existing !== undefined) return existing
+        const lane: Lane = {
+          generation: 0,
+          members: 0,
+          queue: [],
+          draining: false,
+          known: Option.none(),
+        }
+        lanes.set(resourceId, lane)
+        return lane
+      }
+
+      const leave = (resourceId: string, lane: Lane) =>
+        Effect.suspend(() => {
+          pending--
+          lane.members--
+          if (lane.members === 0) lanes.delete(resourceId)
+          return Metric.set(recorderQueueDepth, pending)
+        })
+
       /** Compares with what is known and appends when the tracked content changed. */
-      const decide = (resource: ResourceRef, observed: Observed, known: Known, lane: Lane) =>
+      const decide = (observation: Observation, known: Known, lane: Lane) =>
         Effect.gen(function* () {
-          const { answer, tracked } = observed
+          const { resource, hash } = observation
           const answeredAt = Date.now()
-          if (Option.isSome(known) && known.value === tracked.hash) {
+          if (Option.isSome(known) && known.value === hash) {
             yield* Metric.increment(recordings("unchanged"))
             return known
-          }
-          const observation: Observation = {
-            resource,
-            observedAt: answer.observedAt,
-            body: answer.text,
-            tracked: tracked.content,
-            hash: tracked.hash,
           }
           // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
           lane.generation++
@@ -93,91 +142,103 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             yield* feed.publish({
               resourceId: resource.id,
               version: outcome.right.version,
-              hash: tracked.hash,
-              observedAt: answer.observedAt.toISOString(),
+              hash,
+              observedAt: observation.observedAt.toISOString(),
               changes: outcome.right.changes,
             })
             yield* Effect.logDebug("version recorded").pipe(
               Effect.annotateLogs({ resource: resource.key, version: outcome.right.version }),
             )
           }
-          return knownAfter(outcome.right, tracked.hash)
-        })
-
-      const record = (
-        resource: ResourceRef,
-        upstream: Fiber.Fiber<Observed, UpstreamError>,
-        read: Fiber.Fiber<Option.Option<{ readonly hash: string }>, unknown> | undefined,
-        lane: Lane,
-        readGeneration: number,
-      ) =>
-        Effect.gen(function* () {
-          const answered = yield* Fiber.await(upstream)
-          if (Exit.isFailure(answered)) return
-          // Join the resource's lane in the order answers arrive.
-          const previous = lane.tail
-          const done = yield* Deferred.make<Known>()
-          lane.tail = done
-          const known: Known =
-            previous !== undefined
-              ? yield* Deferred.await(previous)
-              : read === undefined || lane.generation !== readGeneration
-                ? lane.known
-                : yield* Fiber.join(read).pipe(
-                    Effect.map(Option.map((latest) => latest.hash)),
-                    Effect.orElseSucceed((): Known => Option.none()),
-                  )
-          const after = yield* decide(resource, answered.value, known, lane).pipe(
-            Effect.onExit((exit) =>
-              Deferred.done(done, Exit.isSuccess(exit) ? exit : Exit.succeed(Option.none())),
-            ),
-          )
-          lane.known = after
-          if (lane.tail === done) lane.tail = undefined
-          return after
+          return knownAfter(outcome.right, hash)
         }).pipe(
           Effect.withSpan("Recorder.record", {
-            attributes: { "tidemark.resource": resource.key },
+            attributes: { "tidemark.resource": observation.resource.key },
             captureStackTrace: false,
           }),
         )
 
-      const laneOf = (resourceId: string): Lane => {
-        const existing = lanes.get(resourceId)
-        if (existing !== undefined) return existing
-        const lane: Lane = { generation: 0, members: 0, tail: undefined, known: Option.none() }
-        lanes.set(resourceId, lane)
-        return lane
-      }
+      /** Decides the lane's answers in order until none is left; the lane is then idle again. */
+      const drain = (resourceId: string, lane: Lane): Effect.Effect<void> =>
+        Effect.gen(function* () {
+          for (;;) {
+            const next = lane.queue.shift()
+            if (next === undefined) {
+              lane.draining = false
+              return
+            }
+            const known: Known =
+              next.first && next.read !== undefined && lane.generation === next.readGeneration
+                ? yield* next.read.pipe(
+                    Effect.map(Option.map((latest) => latest.hash)),
+                    Effect.orElseSucceed((): Known => Option.none()),
+                  )
+                : lane.known
+            lane.known = yield* underSpan(decide(next.observation, known, lane), next.span).pipe(
+              // A defect in one decision must not stop the lane: the next one starts unknowing.
+              Effect.catchAllDefect((defect) =>
+                Effect.logError("recording failed").pipe(
+                  Effect.annotateLogs({
+                    resource: next.observation.resource.key,
+                    error: String(defect),
+                  }),
+                  Effect.as(Option.none()),
+                ),
+              ),
+              Effect.ensuring(leave(resourceId, lane)),
+            )
+          }
+        }).pipe(
+          // Interrupted (the service is closing): the answers still queued leave undecided.
+          Effect.onInterrupt(() =>
+            Effect.forEach(lane.queue.splice(0), () => leave(resourceId, lane), { discard: true }),
+          ),
+        )
 
-      const track = (resource: ResourceRef, upstream: Fiber.Fiber<Observed, UpstreamError>) =>
+      const track = (resource: ResourceRef, call: Effect.Effect<Observed, UpstreamError>) =>
         Effect.gen(function* () {
           if (pending >= recorderQueueMax) {
             yield* Metric.increment(recordings("dropped"))
             yield* Effect.logWarning("recorder queue full, recording dropped").pipe(
               Effect.annotateLogs({ resource: resource.key, pending }),
             )
-            return
+            return yield* background.run(Effect.ignore(call))
           }
           pending++
           yield* Metric.set(recorderQueueDepth, pending)
           const lane = laneOf(resource.id)
           lane.members++
           const readGeneration = lane.generation
+          const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
           const read =
-            lane.tail === undefined && Option.isNone(lane.known)
-              ? yield* background.run(history.latest(resource.id))
-              : undefined
-          yield* background.run(
-            record(resource, upstream, read, lane, readGeneration).pipe(
-              Effect.ensuring(
-                Effect.suspend(() => {
-                  pending--
-                  lane.members--
-                  if (lane.members === 0) lanes.delete(resource.id)
-                  return Metric.set(recorderQueueDepth, pending)
-                }),
-              ),
+            lane.draining || Option.isSome(lane.known)
+              ? undefined
+              : yield* history.startLatest(resource.id)
+          return yield* background.run(
+            Effect.exit(call).pipe(
+              // A call ended before it answered (the service is closing) leaves its place.
+              Effect.onInterrupt(() => leave(resource.id, lane)),
+              Effect.flatMap((answered) => {
+                if (Exit.isFailure(answered)) return leave(resource.id, lane)
+                const { answer, tracked } = answered.value
+                const first = !lane.draining && lane.queue.length === 0
+                lane.queue.push({
+                  observation: {
+                    resource,
+                    observedAt: answer.observedAt,
+                    body: answer.text,
+                    tracked: tracked.content,
+                    hash: tracked.hash,
+                  },
+                  read,
+                  readGeneration,
+                  first,
+                  span,
+                })
+                if (lane.draining) return Effect.void
+                lane.draining = true
+                return Effect.withScheduler(drain(resource.id, lane), afterIo)
+              }),
             ),
           )
         })
