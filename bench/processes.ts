@@ -24,14 +24,15 @@ export interface Child {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Runs `node --import tsx <script>` from the repository, the way `npm start` runs Tidemark. */
+/** Runs a script from the repository: built JavaScript with node alone, TypeScript through tsx. */
 export const startNode = (
   script: string,
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string>>,
   extraNodeArgs: ReadonlyArray<string> = [],
 ): Child => {
-  const child = spawn(process.execPath, [...extraNodeArgs, "--import", "tsx", script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : []
+  const child = spawn(process.execPath, [...extraNodeArgs, ...loader, script, ...args], {
     cwd: REPOSITORY,
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],

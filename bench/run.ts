@@ -14,6 +14,7 @@ import {
 import { cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
 import type { TcpProxy } from "../test/support/tcp-proxy.js"
+import { buildTargets } from "./build.js"
 import { type CellResult, runCell } from "./cell.js"
 import { parseOptions, type Scenario, scenarioName, type TargetName } from "./options.js"
 import { type BenchDatabase, createDatabase, delayedUrl, postgresReachable } from "./postgres.js"
@@ -47,6 +48,7 @@ const main = async () => {
   const scratch = mkdtempSync(join(tmpdir(), "tidemark-bench-"))
   cleanups.push(async () => rmSync(scratch, { recursive: true, force: true }))
 
+  await buildTargets()
   const upstream = startNode("bench/upstream.ts", [], { PORT: "0" })
   cleanups.push(() => upstream.stop(1000))
   const { port } = await upstream.waitForLine(

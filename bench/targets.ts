@@ -1,5 +1,6 @@
 /** The targets under load: how each one starts, where it answers, where its history is read. */
 import { createServer } from "node:net"
+import { targetScript } from "./build.js"
 import { type HistoryReader, httpHistory, postgresHistory } from "./history.js"
 import type { TargetName } from "./options.js"
 import { type Child, delay, startNode } from "./processes.js"
@@ -119,7 +120,7 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
       ? {}
       : { TIDEMARK_RECORDER_QUEUE_MAX: String(stage.queueMax) }),
   }
-  const script = isTidemark ? "src/main.ts" : `bench/targets/${name.replace("-pg50", "")}.ts`
+  const script = targetScript(name.replace("-pg50", ""), isTidemark)
   const nodeArgs =
     isTidemark && stage.cpuProfDir !== undefined
       ? ["--cpu-prof", "--cpu-prof-dir", stage.cpuProfDir]

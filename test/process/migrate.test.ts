@@ -16,7 +16,7 @@ describe("npm run migrate", () => {
   })
 
   it("applies every migration to an empty PostgreSQL database and exits 0", async () => {
-    const migrated = await runToExit({ script: "src/migrate.ts", env: database.env })
+    const migrated = await runToExit({ script: "migrate", env: database.env })
     expect(migrated).toMatchObject({ code: 0, signal: null, stderr: "" })
 
     const client = new pg.Client({ connectionString: database.env.DATABASE_URL })

@@ -1,16 +1,20 @@
-/** Once per run: a migrated PGlite template to copy, and a check that PostgreSQL answers. */
+/**
+ * Once per run: the web assets and the server bundle as `npm start` builds them, a migrated
+ * PGlite template to copy, and a check that PostgreSQL answers.
+ */
 import { mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Kysely, PGliteDialect } from "kysely"
 import pg from "pg"
+import { buildServer } from "../../scripts/build-server.js"
 import { buildWeb } from "../../scripts/build-web.js"
 import { migrateToLatest } from "../../src/db/migrations.js"
 import type { Tables } from "../../src/db/schema.js"
 import { POSTGRES_URL } from "./databases.js"
 
 export default async function setup() {
-  await buildWeb()
+  await Promise.all([buildWeb(), buildServer()])
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   try {
     await client.connect()

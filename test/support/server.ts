@@ -38,8 +38,15 @@ export interface SpawnOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Written to a file named by TIDEMARK_SOURCES; a string is written as it is. */
   readonly sources?: SourcesDocument | string
-  readonly script?: "src/main.ts" | "src/migrate.ts"
+  /** The server (what `npm start` runs, built by the test setup) unless `migrate`. */
+  readonly script?: "main" | "migrate"
 }
+
+/** `npm start` runs the bundle; `npm run migrate` runs its module through tsx. */
+const commands = {
+  main: ["dist/node/main.js"],
+  migrate: ["--import", "tsx", "src/migrate.ts"],
+} as const
 
 export interface TidemarkProcess {
   readonly pid: number
@@ -140,7 +147,7 @@ export const spawnTidemark = async (options: SpawnOptions = {}): Promise<Tidemar
     TIDEMARK_DATA_DIR: join(scratch, "data"),
     ...options.env,
   }
-  const child = spawn(process.execPath, ["--import", "tsx", options.script ?? "src/main.ts"], {
+  const child = spawn(process.execPath, commands[options.script ?? "main"], {
     cwd: REPOSITORY,
     env,
     stdio: ["ignore", "pipe", "pipe"],
