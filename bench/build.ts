@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
-import { buildServer, serverOutFile } from "../scripts/build-server.js"
+import { buildServer, startArguments } from "../scripts/build-server.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const COMPARED = ["bare", "raw", "naive"] as const
@@ -26,6 +26,12 @@ export const buildTargets = async () => {
   ])
 }
 
-/** The script a target runs, relative to the repository. */
-export const targetScript = (name: string, isTidemark: boolean) =>
-  isTidemark ? serverOutFile.slice(root.length) : `dist/bench/${name}.js`
+/** How a target is run: Tidemark as `npm start` runs it (flags and bundle), the others plainly. */
+export const targetCommand = (
+  name: string,
+  isTidemark: boolean,
+): { readonly script: string; readonly nodeArgs: ReadonlyArray<string> } => {
+  if (!isTidemark) return { script: `dist/bench/${name}.js`, nodeArgs: [] }
+  const started = startArguments()
+  return { script: started.at(-1) ?? "", nodeArgs: started.slice(0, -1) }
+}

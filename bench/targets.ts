@@ -1,6 +1,6 @@
 /** The targets under load: how each one starts, where it answers, where its history is read. */
 import { createServer } from "node:net"
-import { targetScript } from "./build.js"
+import { targetCommand } from "./build.js"
 import { type HistoryReader, httpHistory, postgresHistory } from "./history.js"
 import type { TargetName } from "./options.js"
 import { type Child, delay, startNode } from "./processes.js"
@@ -120,12 +120,12 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
       ? {}
       : { TIDEMARK_RECORDER_QUEUE_MAX: String(stage.queueMax) }),
   }
-  const script = targetScript(name.replace("-pg50", ""), isTidemark)
-  const nodeArgs =
+  const { script, nodeArgs } = targetCommand(name.replace("-pg50", ""), isTidemark)
+  const profiling =
     isTidemark && stage.cpuProfDir !== undefined
       ? ["--cpu-prof", "--cpu-prof-dir", stage.cpuProfDir]
       : []
-  const child = startNode(script, [], env, nodeArgs)
+  const child = startNode(script, [], env, [...nodeArgs, ...profiling])
   try {
     await waitHealthy(child, baseUrl, 120_000)
   } catch (error) {

@@ -17,7 +17,6 @@ export interface ResourceRef {
 export interface LatestVersion {
   readonly version: number
   readonly hash: string
-  readonly observedAt: Date
 }
 
 export interface Observation {
@@ -28,8 +27,20 @@ export interface Observation {
   readonly hash: string
 }
 
+/** A version this process wrote: what an append right after it builds on. */
+export interface Written {
+  readonly version: number
+  /** Its tracked content, canonical JSON. */
+  readonly tracked: string
+}
+
 export type AppendOutcome =
-  | { readonly _tag: "Appended"; readonly version: number; readonly changes: number }
+  | {
+      readonly _tag: "Appended"
+      readonly version: number
+      readonly changes: number
+      readonly tracked: string
+    }
   | { readonly _tag: "Unchanged"; readonly version: number }
   | { readonly _tag: "Stale"; readonly version: number; readonly latestHash: string | null }
 
@@ -49,7 +60,15 @@ export class History extends Context.Tag("tidemark/History")<
     readonly startLatest: (
       resourceId: string,
     ) => Effect.Effect<Effect.Effect<Option.Option<LatestVersion>, DatabaseError>>
-    readonly append: (observation: Observation) => Effect.Effect<AppendOutcome, DatabaseError>
+    /**
+     * Appends the observation unless it is unchanged or stale. `after`, the version this
+     * process knows to be the latest because it wrote it, lets the append be one statement
+     * when that is still true.
+     */
+    readonly append: (
+      observation: Observation,
+      after: Written | undefined,
+    ) => Effect.Effect<AppendOutcome, DatabaseError>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -60,7 +79,7 @@ export class History extends Context.Tag("tidemark/History")<
       // Compiled once: the read runs for most live requests, only its parameter changes.
       const latestQuery = db
         .selectFrom("resources")
-        .select(["latest_version", "latest_hash", "latest_observed_at"])
+        .select(["latest_version", "latest_hash"])
         .where("id", "=", "")
         .compile()
 
@@ -74,12 +93,11 @@ export class History extends Context.Tag("tidemark/History")<
             ({ rows: [row] }) => {
               span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
               return Either.right(
-                row === undefined || row.latest_hash === null || row.latest_observed_at === null
+                row === undefined || row.latest_hash === null
                   ? Option.none<LatestVersion>()
                   : Option.some<LatestVersion>({
                       version: row.latest_version,
                       hash: row.latest_hash,
-                      observedAt: row.latest_observed_at,
                     }),
               )
             },
@@ -95,9 +113,25 @@ export class History extends Context.Tag("tidemark/History")<
           )
         })
 
+      const versionRow = (
+        observation: Observation,
+        version: number,
+        patch: ReadonlyArray<PatchOperation>,
+        tracked: string,
+      ) => ({
+        resource_id: observation.resource.id,
+        version,
+        hash: observation.hash,
+        observed_at: observation.observedAt,
+        body: observation.body,
+        tracked,
+        patch: JSON.stringify(patch),
+        patch_ops: patch.length,
+      })
+
       // Decides inside one transaction that holds the resource's row lock, so concurrent
       // writers in any number of processes see each other's versions before deciding.
-      const append = (observation: Observation) =>
+      const decideAndAppend = (observation: Observation) =>
         query("history.append", () =>
           db.transaction().execute(async (trx): Promise<AppendOutcome> => {
             const { resource } = observation
@@ -141,21 +175,36 @@ export class History extends Context.Tag("tidemark/History")<
                     .executeTakeFirstOrThrow()
             const patch = patchFrom(previous?.tracked, observation.tracked)
             const version = current.latest_version + 1
+            const tracked = canonicalJson(observation.tracked)
             await trx
               .insertInto("versions")
-              .values({
-                resource_id: resource.id,
-                version,
-                hash: observation.hash,
-                observed_at: observation.observedAt,
-                body: observation.body,
-                tracked: canonicalJson(observation.tracked),
-                patch: JSON.stringify(patch),
-                patch_ops: patch.length,
-              })
+              .values(versionRow(observation, version, patch, tracked))
               .execute()
-            return { _tag: "Appended", version, changes: patch.length }
+            return { _tag: "Appended", version, changes: patch.length, tracked }
           }),
+        )
+
+      // One statement, no transaction: the version after the one this process wrote last.
+      // The trigger refuses it unless that is still the latest, this observation is not
+      // older and its content differs; then the transaction above decides.
+      const appendAfter = (observation: Observation, after: Written) =>
+        Effect.tryPromise(async (): Promise<AppendOutcome> => {
+          const patch = patchFrom(after.tracked, observation.tracked)
+          const version = after.version + 1
+          const tracked = canonicalJson(observation.tracked)
+          await db
+            .insertInto("versions")
+            .values(versionRow(observation, version, patch, tracked))
+            .execute()
+          return { _tag: "Appended", version, changes: patch.length, tracked }
+        })
+
+      const append = (observation: Observation, after: Written | undefined) =>
+        (after === undefined
+          ? decideAndAppend(observation)
+          : appendAfter(observation, after).pipe(
+              Effect.catchAll(() => decideAndAppend(observation)),
+            )
         ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
 
       return { startLatest, append }

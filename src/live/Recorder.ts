@@ -19,6 +19,7 @@ import {
   History,
   type Observation,
   type ResourceRef,
+  type Written,
 } from "../history/History.js"
 import { recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
 import { underSpan } from "../telemetry/span.js"
@@ -40,11 +41,25 @@ export interface RecorderShape {
   readonly pending: Effect.Effect<number>
 }
 
-/** The latest hash of a resource as one recording leaves it; none when it could not tell. */
-type Known = Option.Option<string>
+/**
+ * What a decision leaves known of a resource's latest version: its hash and, when this
+ * process wrote it, what the next append can build on. None when it could not tell.
+ */
+type Known = Option.Option<{ readonly hash: string; readonly written: Written | undefined }>
+
+const knownHash = (hash: string | null): Known =>
+  hash === null ? Option.none() : Option.some({ hash, written: undefined })
 
 const knownAfter = (outcome: AppendOutcome, hash: string): Known =>
-  outcome._tag === "Stale" ? Option.fromNullable(outcome.latestHash) : Option.some(hash)
+  outcome._tag === "Stale"
+    ? knownHash(outcome.latestHash)
+    : Option.some({
+        hash,
+        written:
+          outcome._tag === "Appended"
+            ? { version: outcome.version, tracked: outcome.tracked }
+            : undefined,
+      })
 
 /** The history read started beside an upstream call: the latest recorded hash. */
 type Read = Effect.Effect<Option.Option<{ readonly hash: string }>, unknown>
@@ -120,14 +135,14 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         Effect.gen(function* () {
           const { resource, hash } = observation
           const answeredAt = Date.now()
-          if (Option.isSome(known) && known.value === hash) {
+          if (Option.isSome(known) && known.value.hash === hash) {
             yield* Metric.increment(recordings("unchanged"))
             return known
           }
           // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
           lane.generation++
           const outcome = yield* history
-            .append(observation)
+            .append(observation, Option.isSome(known) ? known.value.written : undefined)
             .pipe(Effect.either, Effect.ensuring(Effect.sync(() => lane.generation++)))
           if (Either.isLeft(outcome)) {
             yield* Metric.increment(recordings("failed"))
@@ -170,7 +185,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             const known: Known =
               next.first && next.read !== undefined && lane.generation === next.readGeneration
                 ? yield* next.read.pipe(
-                    Effect.map(Option.map((latest) => latest.hash)),
+                    Effect.map(Option.flatMap((latest) => knownHash(latest.hash))),
                     Effect.orElseSucceed((): Known => Option.none()),
                   )
                 : lane.known

@@ -10,6 +10,7 @@ import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { startArguments } from "../../scripts/build-server.js"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
 import { delay } from "./upstream.js"
 
@@ -42,9 +43,9 @@ export interface SpawnOptions {
   readonly script?: "main" | "migrate"
 }
 
-/** `npm start` runs the bundle; `npm run migrate` runs its module through tsx. */
+/** `npm start` runs the bundle with its flags; `npm run migrate` runs its module through tsx. */
 const commands = {
-  main: ["dist/node/main.js"],
+  main: startArguments(),
   migrate: ["--import", "tsx", "src/migrate.ts"],
 } as const
 
