@@ -3,6 +3,7 @@ import { Layer } from "effect"
 import { Background } from "./Background.js"
 import type { AppConfig, AppSettings } from "./Config.js"
 import { Database } from "./db/Database.js"
+import { HistoryWatch } from "./history/HistoryWatch.js"
 import { Upstream } from "./live/Upstream.js"
 import { loggerLayer, servicesLayer } from "./Services.js"
 import type { Sources } from "./Sources.js"
@@ -27,4 +28,5 @@ export const appLayer = <E>(settings: AppSettings, sources: Layer.Layer<Sources,
     database: Database.layer,
     background: Background.layer,
     upstream: Upstream.node,
+    watch: HistoryWatch.layer,
   })

@@ -5,6 +5,7 @@ import { AppConfig, type AppSettings } from "./Config.js"
 import type { Database } from "./db/Database.js"
 import { Browse } from "./history/Browse.js"
 import { History } from "./history/History.js"
+import type { HistoryWatch } from "./history/HistoryWatch.js"
 import { Feed } from "./live/Feed.js"
 import { Live } from "./live/Live.js"
 import { Recorder } from "./live/Recorder.js"
@@ -30,6 +31,8 @@ export interface ServiceParts<ES, ED, EU> {
   readonly database: Layer.Layer<Database, ED, AppConfig>
   readonly background: Layer.Layer<Background>
   readonly upstream: Layer.Layer<Upstream, EU>
+  /** What the recorder hears of versions written by others (see HistoryWatch). */
+  readonly watch: Layer.Layer<HistoryWatch, never, AppConfig>
 }
 
 /**
@@ -37,7 +40,7 @@ export interface ServiceParts<ES, ED, EU> {
  * released (after draining) before the database closes.
  */
 export const servicesLayer = <ES, ED, EU>(parts: ServiceParts<ES, ED, EU>) => {
-  const base = Layer.merge(parts.background, Feed.layer).pipe(
+  const base = Layer.mergeAll(parts.background, Feed.layer, parts.watch).pipe(
     Layer.provideMerge(parts.database),
     Layer.provideMerge(parts.sources),
     Layer.provideMerge(AppConfig.make(parts.settings)),

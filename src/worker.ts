@@ -7,6 +7,7 @@ import { ConfigProvider, Context, Effect, Either, Layer, ManagedRuntime } from "
 import { Background } from "./Background.js"
 import { type AppSettings, describeConfigError, settingsConfig } from "./Config.js"
 import { Database } from "./db/Database.js"
+import { HistoryWatch } from "./history/HistoryWatch.js"
 import { makeApp, settingsOptions } from "./http/app.js"
 import { makeRunner } from "./http/run.js"
 import { Upstream } from "./live/Upstream.js"
@@ -73,6 +74,8 @@ const requestLayer = ({ settings, sources }: Prepared, ctx: WorkerContext) =>
     database: Database.postgres(POOL_SIZE),
     background: Background.waitUntil((completion) => ctx.waitUntil(completion)),
     upstream: Upstream.live,
+    // A runtime lives for one request: there is nothing to keep between requests.
+    watch: HistoryWatch.none,
   }).pipe(
     Layer.provideMerge(MetricsExport.none),
     Layer.provideMerge(loggerLayer(settings, false)),

@@ -1,11 +1,13 @@
 import type { Kysely } from "kysely"
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration"
 import * as init from "../../migrations/0001_init.js"
+import * as notify from "../../migrations/0002_notify.js"
 import type { Tables } from "./schema.js"
 
 /** Every migration, in order; listed here so bundlers and edge runtimes see them too. */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_init": init,
+  "0002_notify": notify,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) }

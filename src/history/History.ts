@@ -1,5 +1,5 @@
 /** The history's write side and the live path's read: the latest version, and the atomic append. */
-import { Context, Effect, Either, Exit, Layer, Metric, Option } from "effect"
+import { Context, Effect, Either, Exit, Layer, Option } from "effect"
 import { canonicalJson } from "../core/canonical.js"
 import type { Normalised } from "../core/params.js"
 import { diff, type PatchOperation } from "../core/patch.js"
@@ -104,13 +104,12 @@ export class History extends Context.Tag("tidemark/History")<
             (cause: unknown) => {
               const error = new DatabaseError({ operation: "history.latest", cause })
               span.end(clock.unsafeCurrentTimeNanos(), Exit.fail(error))
+              // Counted as it happens: nobody may wait for this read any more.
+              databaseErrors.unsafeUpdate(1, [])
               return Either.left(error)
             },
           )
-          return Effect.promise(() => settled).pipe(
-            Effect.flatten,
-            Effect.tapError(() => Metric.increment(databaseErrors)),
-          )
+          return Effect.promise(() => settled).pipe(Effect.flatten)
         })
 
       const versionRow = (

@@ -17,10 +17,12 @@ import type { UpstreamError } from "../Errors.js"
 import {
   type AppendOutcome,
   History,
+  type LatestVersion,
   type Observation,
   type ResourceRef,
   type Written,
 } from "../history/History.js"
+import { HistoryWatch, type WatchEvent } from "../history/HistoryWatch.js"
 import { recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
 import { underSpan } from "../telemetry/span.js"
 import { Feed } from "./Feed.js"
@@ -42,27 +44,36 @@ export interface RecorderShape {
 }
 
 /**
- * What a decision leaves known of a resource's latest version: its hash and, when this
- * process wrote it, what the next append can build on. None when it could not tell.
+ * What is known of a resource's latest version: its hash, its number and, when this process
+ * wrote it, its tracked content (canonical JSON) for the next append to build on. None when
+ * nothing can be told.
  */
-type Known = Option.Option<{ readonly hash: string; readonly written: Written | undefined }>
-
-const knownHash = (hash: string | null): Known =>
-  hash === null ? Option.none() : Option.some({ hash, written: undefined })
+interface Latest {
+  readonly hash: string
+  readonly version: number
+  readonly tracked: string | undefined
+}
+type Known = Option.Option<Latest>
 
 const knownAfter = (outcome: AppendOutcome, hash: string): Known =>
   outcome._tag === "Stale"
-    ? knownHash(outcome.latestHash)
+    ? outcome.latestHash === null
+      ? Option.none()
+      : Option.some({ hash: outcome.latestHash, version: outcome.version, tracked: undefined })
     : Option.some({
         hash,
-        written:
-          outcome._tag === "Appended"
-            ? { version: outcome.version, tracked: outcome.tracked }
-            : undefined,
+        version: outcome.version,
+        tracked: outcome._tag === "Appended" ? outcome.tracked : undefined,
       })
 
-/** The history read started beside an upstream call: the latest recorded hash. */
-type Read = Effect.Effect<Option.Option<{ readonly hash: string }>, unknown>
+const writtenOf = ({ version, tracked }: Latest): Written | undefined =>
+  tracked === undefined ? undefined : { version, tracked }
+
+/** Resources whose knowledge is kept while idle, at most; the oldest are forgotten first. */
+const KEPT_MAX = 10_000
+
+/** The history read started beside an upstream call. */
+type Read = Effect.Effect<Option.Option<LatestVersion>, unknown>
 
 /** An answered observation waiting for its decision: what the decision needs, no more. */
 interface Answered {
@@ -105,28 +116,70 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const background = yield* Background
       const history = yield* History
       const feed = yield* Feed
+      const watch = yield* HistoryWatch
       let pending = 0
       const lanes = new Map<string, Lane>()
+      /**
+       * What idle resources' last decisions learned, kept only while the watch hears every
+       * version written: a version another writer appends makes it forgotten.
+       */
+      const kept = new Map<string, Latest>()
 
       const laneOf = (resourceId: string): Lane => {
         const existing = lanes.get(resourceId)
         if (existing !== undefined) return existing
+        const latest = watch.complete() ? kept.get(resourceId) : undefined
+        kept.delete(resourceId)
         const lane: Lane = {
           generation: 0,
           members: 0,
           queue: [],
           draining: false,
-          known: Option.none(),
+          known: Option.fromNullable(latest),
         }
         lanes.set(resourceId, lane)
         return lane
       }
 
+      const keep = (resourceId: string, known: Known) => {
+        if (Option.isNone(known) || !watch.complete()) return
+        if (kept.size >= KEPT_MAX) {
+          const oldest = kept.keys().next().value
+          if (oldest !== undefined) kept.delete(oldest)
+        }
+        // The content stays with the lane only: kept knowledge is a hash and a number.
+        kept.set(resourceId, { ...known.value, tracked: undefined })
+      }
+
+      // Whatever was known of a resource is doubted once a version is appended that it does
+      // not account for (this process's own appends are known by the time they are heard,
+      // or become known right after), and everything is doubted when the watch is lost.
+      const doubt = (lane: Lane) => {
+        lane.known = Option.none()
+        lane.generation++
+      }
+      watch.listen((event: WatchEvent) => {
+        if (event._tag === "Lost") {
+          kept.clear()
+          for (const lane of lanes.values()) doubt(lane)
+          return
+        }
+        const accounts = (latest: Latest | undefined) => latest?.version === event.version
+        if (kept.has(event.resourceId) && !accounts(kept.get(event.resourceId))) {
+          kept.delete(event.resourceId)
+        }
+        const lane = lanes.get(event.resourceId)
+        if (lane !== undefined && !accounts(Option.getOrUndefined(lane.known))) doubt(lane)
+      })
+
       const leave = (resourceId: string, lane: Lane) =>
         Effect.suspend(() => {
           pending--
           lane.members--
-          if (lane.members === 0) lanes.delete(resourceId)
+          if (lane.members === 0) {
+            lanes.delete(resourceId)
+            keep(resourceId, lane.known)
+          }
           return Metric.set(recorderQueueDepth, pending)
         })
 
@@ -142,7 +195,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
           lane.generation++
           const outcome = yield* history
-            .append(observation, Option.isSome(known) ? known.value.written : undefined)
+            .append(observation, Option.isSome(known) ? writtenOf(known.value) : undefined)
             .pipe(Effect.either, Effect.ensuring(Effect.sync(() => lane.generation++)))
           if (Either.isLeft(outcome)) {
             yield* Metric.increment(recordings("failed"))
@@ -185,7 +238,11 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             const known: Known =
               next.first && next.read !== undefined && lane.generation === next.readGeneration
                 ? yield* next.read.pipe(
-                    Effect.map(Option.flatMap((latest) => knownHash(latest.hash))),
+                    Effect.map(
+                      Option.map(
+                        ({ hash, version }): Latest => ({ hash, version, tracked: undefined }),
+                      ),
+                    ),
                     Effect.orElseSucceed((): Known => Option.none()),
                   )
                 : lane.known
@@ -200,8 +257,10 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                   Effect.as(Option.none()),
                 ),
               ),
-              Effect.ensuring(leave(resourceId, lane)),
+              Effect.onInterrupt(() => leave(resourceId, lane)),
             )
+            // Only once the lane knows what this decision learned: an idle lane's knowledge is kept.
+            yield* leave(resourceId, lane)
           }
         }).pipe(
           // Interrupted (the service is closing): the answers still queued leave undecided.
