@@ -37,6 +37,8 @@ export interface BenchOptions {
   readonly out: string
   readonly append: boolean
   readonly cpuProfDir: string | undefined
+  /** Another build of Tidemark to measure instead of `npm start`'s, run with node alone. */
+  readonly tidemarkBundle: string | undefined
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -52,7 +54,9 @@ export const USAGE = `npm run bench -- [options]
   --queue-max N            TIDEMARK_RECORDER_QUEUE_MAX for Tidemark (default: Tidemark's own)
   --out FILE               where the report is appended (default BENCHMARKS.md)
   --no-append              print the report only (the default with --quick)
-  --cpu-prof DIR           run Tidemark with --cpu-prof, profiles written to DIR`
+  --cpu-prof DIR           run Tidemark with --cpu-prof, profiles written to DIR
+  --tidemark-bundle FILE   measure this build of Tidemark (an esbuild bundle of another
+                           checkout's src/main.ts) with plain node, instead of npm start's`
 
 const list = (text: string | undefined, fallback: ReadonlyArray<string>) =>
   text === undefined
@@ -97,6 +101,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
       append: { type: "boolean" },
       "no-append": { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
+      "tidemark-bundle": { type: "string" },
       help: { type: "boolean", default: false },
     },
   })
@@ -142,5 +147,6 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
     out: values.out,
     append: values.append ?? (!values["no-append"] && !quick),
     cpuProfDir: values["cpu-prof"],
+    tidemarkBundle: values["tidemark-bundle"],
   }
 }

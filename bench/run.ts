@@ -13,6 +13,7 @@ import {
 } from "node:fs"
 import { cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
+import { startArguments } from "../scripts/build-server.js"
 import type { TcpProxy } from "../test/support/tcp-proxy.js"
 import { buildTargets } from "./build.js"
 import { type CellResult, runCell } from "./cell.js"
@@ -99,6 +100,7 @@ const main = async () => {
     postgres,
     queueMax: options.queueMax,
     cpuProfDir: options.cpuProfDir,
+    tidemarkBundle: options.tidemarkBundle,
   }
 
   const results: Array<CellResult> = []
@@ -150,6 +152,7 @@ const main = async () => {
     `Each cell: ${options.warmupS} s warm-up on other keys, then ${options.durationS} s measured (autocannon in its own process);`,
     `the upstream's value of a key changes every ${options.changeEvery} requests; Tidemark runs with LOG_LEVEL=warn` +
       `${options.queueMax === undefined ? "" : ` and TIDEMARK_RECORDER_QUEUE_MAX=${options.queueMax}`}; "50" targets reach PostgreSQL through a proxy adding ${DB_DELAY_MS} ms each way.`,
+    `Tidemark runs as ${options.tidemarkBundle === undefined ? `\`npm start\` runs it (\`node ${startArguments().join(" ")}\`)` : `\`node ${options.tidemarkBundle}\`, another build than npm start's`}; the other targets as bundles, with node alone.`,
     ...notes,
     "",
     "Headline (Tidemark on PostgreSQL; ratios to the proxies measured in this run):",

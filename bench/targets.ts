@@ -23,6 +23,7 @@ export interface Stage {
     | undefined
   readonly queueMax: number | undefined
   readonly cpuProfDir: string | undefined
+  readonly tidemarkBundle: string | undefined
 }
 
 export interface RunningTarget {
@@ -120,7 +121,10 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
       ? {}
       : { TIDEMARK_RECORDER_QUEUE_MAX: String(stage.queueMax) }),
   }
-  const { script, nodeArgs } = targetCommand(name.replace("-pg50", ""), isTidemark)
+  const { script, nodeArgs } =
+    isTidemark && stage.tidemarkBundle !== undefined
+      ? { script: stage.tidemarkBundle, nodeArgs: [] }
+      : targetCommand(name.replace("-pg50", ""), isTidemark)
   const profiling =
     isTidemark && stage.cpuProfDir !== undefined
       ? ["--cpu-prof", "--cpu-prof-dir", stage.cpuProfDir]
