@@ -2,7 +2,7 @@
  * What this process hears of versions written to its database, so that it may keep what it
  * knows of a resource's latest version between requests instead of reading it each time.
  */
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted, Runtime } from "effect"
 import { AppConfig } from "../Config.js"
 
 export type WatchEvent =
@@ -37,6 +37,8 @@ const parse = (payload: string | undefined): WatchEvent | undefined => {
 const listenOn = (url: Redacted.Redacted<string>) =>
   Effect.gen(function* () {
     const { default: pg } = yield* Effect.promise(() => import("pg"))
+    // The client's events arrive outside any fiber; their log lines go through the app's logger.
+    const log = Runtime.runFork(yield* Effect.runtime<never>())
     const listeners: Array<(event: WatchEvent) => void> = []
     const emit = (event: WatchEvent) => {
       for (const listener of listeners) listener(event)
@@ -45,6 +47,8 @@ const listenOn = (url: Redacted.Redacted<string>) =>
     let listening = false
     let closed = false
     let retry: ReturnType<typeof setTimeout> | undefined
+    /** Listening again after a loss is worth a line; listening the first time is not. */
+    let listenedBefore = false
 
     const lose = (lost: InstanceType<typeof pg.Client>) => {
       if (client !== lost) return
@@ -52,6 +56,13 @@ const listenOn = (url: Redacted.Redacted<string>) =>
       if (listening) {
         listening = false
         emit({ _tag: "Lost" })
+        if (!closed) {
+          log(
+            Effect.logWarning(
+              "not listening for versions: every live request reads the history until it listens again",
+            ),
+          )
+        }
       }
       lost.end().catch(() => undefined)
       if (!closed) retry = setTimeout(open, RECONNECT_MS)
@@ -72,7 +83,10 @@ const listenOn = (url: Redacted.Redacted<string>) =>
         .then(() => next.query(`LISTEN ${VERSIONS_CHANNEL}`))
         .then(
           () => {
-            if (client === next && !closed) listening = true
+            if (client !== next || closed) return
+            listening = true
+            if (listenedBefore) log(Effect.logInfo("listening for versions again"))
+            listenedBefore = true
           },
           () => lose(next),
         )
