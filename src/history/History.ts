@@ -134,7 +134,9 @@ export class History extends Context.Tag("tidemark/History")<
         query("history.append", () =>
           db.transaction().execute(async (trx): Promise<AppendOutcome> => {
             const { resource } = observation
-            await trx
+            // One round trip: the resource row created if new, locked either way (the no-op
+            // update takes the row lock), with its latest version's tracked content.
+            const current = await trx
               .insertInto("resources")
               .values({
                 id: resource.id,
@@ -142,13 +144,22 @@ export class History extends Context.Tag("tidemark/History")<
                 key: resource.key,
                 params: JSON.stringify(resource.params),
               })
-              .onConflict((oc) => oc.column("id").doNothing())
-              .execute()
-            const current = await trx
-              .selectFrom("resources")
-              .select(["latest_version", "latest_hash", "latest_observed_at"])
-              .where("id", "=", resource.id)
-              .forUpdate()
+              .onConflict((oc) =>
+                oc
+                  .column("id")
+                  .doUpdateSet((eb) => ({ latest_version: eb.ref("resources.latest_version") })),
+              )
+              .returning((eb) => [
+                "latest_version",
+                "latest_hash",
+                "latest_observed_at",
+                eb
+                  .selectFrom("versions")
+                  .select("versions.tracked")
+                  .whereRef("versions.resource_id", "=", "resources.id")
+                  .whereRef("versions.version", "=", "resources.latest_version")
+                  .as("latest_tracked"),
+              ])
               .executeTakeFirstOrThrow()
             if (current.latest_hash === observation.hash) {
               return { _tag: "Unchanged", version: current.latest_version }
@@ -163,16 +174,10 @@ export class History extends Context.Tag("tidemark/History")<
                 latestHash: current.latest_hash,
               }
             }
-            const previous =
-              current.latest_version === 0
-                ? undefined
-                : await trx
-                    .selectFrom("versions")
-                    .select("tracked")
-                    .where("resource_id", "=", resource.id)
-                    .where("version", "=", current.latest_version)
-                    .executeTakeFirstOrThrow()
-            const patch = patchFrom(previous?.tracked, observation.tracked)
+            if (current.latest_version > 0 && current.latest_tracked === null) {
+              throw new Error(`version ${current.latest_version} of ${resource.id} is missing`)
+            }
+            const patch = patchFrom(current.latest_tracked ?? undefined, observation.tracked)
             const version = current.latest_version + 1
             const tracked = canonicalJson(observation.tracked)
             await trx
