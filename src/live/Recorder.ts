@@ -71,6 +71,11 @@ const writtenOf = ({ version, tracked }: Latest): Written | undefined =>
 
 /** Resources whose knowledge is kept while idle, at most; the oldest are forgotten first. */
 const KEPT_MAX = 10_000
+/**
+ * Characters of tracked content kept with that knowledge, at most, so that the next append
+ * after an idle spell can still be one statement; beyond it only hashes and numbers are kept.
+ */
+const KEPT_CONTENT_MAX = 4 * 1024 * 1024
 
 /** The history read started beside an upstream call. */
 type Read = Effect.Effect<Option.Option<LatestVersion>, unknown>
@@ -124,12 +129,18 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
        * version written: a version another writer appends makes it forgotten.
        */
       const kept = new Map<string, Latest>()
+      let keptContent = 0
+
+      const forget = (resourceId: string) => {
+        keptContent -= kept.get(resourceId)?.tracked?.length ?? 0
+        kept.delete(resourceId)
+      }
 
       const laneOf = (resourceId: string): Lane => {
         const existing = lanes.get(resourceId)
         if (existing !== undefined) return existing
         const latest = watch.complete() ? kept.get(resourceId) : undefined
-        kept.delete(resourceId)
+        forget(resourceId)
         const lane: Lane = {
           generation: 0,
           members: 0,
@@ -143,12 +154,15 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
 
       const keep = (resourceId: string, known: Known) => {
         if (Option.isNone(known) || !watch.complete()) return
+        forget(resourceId)
         if (kept.size >= KEPT_MAX) {
           const oldest = kept.keys().next().value
-          if (oldest !== undefined) kept.delete(oldest)
+          if (oldest !== undefined) forget(oldest)
         }
-        // The content stays with the lane only: kept knowledge is a hash and a number.
-        kept.set(resourceId, { ...known.value, tracked: undefined })
+        const { tracked } = known.value
+        const room = tracked !== undefined && keptContent + tracked.length <= KEPT_CONTENT_MAX
+        if (room) keptContent += tracked.length
+        kept.set(resourceId, room ? known.value : { ...known.value, tracked: undefined })
       }
 
       // Whatever was known of a resource is doubted once a version is appended that it does
@@ -161,12 +175,13 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       watch.listen((event: WatchEvent) => {
         if (event._tag === "Lost") {
           kept.clear()
+          keptContent = 0
           for (const lane of lanes.values()) doubt(lane)
           return
         }
         const accounts = (latest: Latest | undefined) => latest?.version === event.version
         if (kept.has(event.resourceId) && !accounts(kept.get(event.resourceId))) {
-          kept.delete(event.resourceId)
+          forget(event.resourceId)
         }
         const lane = lanes.get(event.resourceId)
         if (lane !== undefined && !accounts(Option.getOrUndefined(lane.known))) doubt(lane)
