@@ -1,6 +1,7 @@
 /**
- * The live path: validate, derive the resource, fork the upstream call and the history
- * read, hand both to the recorder, and answer with the upstream's result as soon as it arrives.
+ * The live path: validate, derive the resource, hand the upstream call to the recorder
+ * (which runs it in the background, beside the history read) and answer with the
+ * upstream's result as soon as it arrives.
  */
 import { Context, Deferred, Effect, Exit, Layer, Metric } from "effect"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
