@@ -134,8 +134,8 @@ export class History extends Context.Tag("tidemark/History")<
         query("history.append", () =>
           db.transaction().execute(async (trx): Promise<AppendOutcome> => {
             const { resource } = observation
-            // One round trip: the resource row created if new, locked either way (the no-op
-            // update takes the row lock), with its latest version's tracked content.
+            // One round trip, usually: the resource row created if new, locked either way (the
+            // no-op update takes the row lock), with its latest version's tracked content.
             const current = await trx
               .insertInto("resources")
               .values({
@@ -174,10 +174,22 @@ export class History extends Context.Tag("tidemark/History")<
                 latestHash: current.latest_hash,
               }
             }
-            if (current.latest_version > 0 && current.latest_tracked === null) {
-              throw new Error(`version ${current.latest_version} of ${resource.id} is missing`)
-            }
-            const patch = patchFrom(current.latest_tracked ?? undefined, observation.tracked)
+            // The subquery reads with the statement's snapshot: when another writer's version
+            // committed while this statement waited for the lock, the row carries its number
+            // but the snapshot does not have it yet. A new statement does.
+            const previous =
+              current.latest_version === 0
+                ? undefined
+                : (current.latest_tracked ??
+                  (
+                    await trx
+                      .selectFrom("versions")
+                      .select("tracked")
+                      .where("resource_id", "=", resource.id)
+                      .where("version", "=", current.latest_version)
+                      .executeTakeFirstOrThrow()
+                  ).tracked)
+            const patch = patchFrom(previous, observation.tracked)
             const version = current.latest_version + 1
             const tracked = canonicalJson(observation.tracked)
             await trx

@@ -5,10 +5,11 @@
  * and the locked decision takes over, with the same outcome as if it had decided alone.
  */
 import { Effect, Layer, ManagedRuntime } from "effect"
+import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AppConfig } from "../../src/Config.js"
 import { canonicalJson, contentHash } from "../../src/core/canonical.js"
-import { applyPatch } from "../../src/core/patch.js"
+import { applyPatch, type PatchOperation } from "../../src/core/patch.js"
 import { Database } from "../../src/db/Database.js"
 import {
   type AppendOutcome,
@@ -18,8 +19,9 @@ import {
   type Written,
 } from "../../src/history/History.js"
 import { loggerLayer } from "../../src/Services.js"
-import { databases, type TestDatabase } from "../support/databases.js"
+import { databases, freshPostgres, type TestDatabase } from "../support/databases.js"
 import { defaultSettings } from "../support/tidemark.js"
+import { waitFor } from "../support/waiting.js"
 
 const resource: ResourceRef = {
   id: "append-test-resource",
@@ -44,19 +46,53 @@ const writtenBy = (outcome: AppendOutcome): Written => {
   return { version: outcome.version, tracked: outcome.tracked }
 }
 
+const historyOn = (database: TestDatabase) =>
+  ManagedRuntime.make(
+    History.layer.pipe(
+      Layer.provideMerge(Database.layer),
+      Layer.provide(AppConfig.make(defaultSettings(database.target))),
+      Layer.provide(loggerLayer(defaultSettings(database.target), false)),
+    ),
+  )
+
+type HistoryRuntime = ReturnType<typeof historyOn>
+
+const appendWith =
+  (runtime: HistoryRuntime) => (observation: Observation, after: Written | undefined) =>
+    runtime.runPromise(Effect.flatMap(History, (history) => history.append(observation, after)))
+
+const storedWith = (runtime: HistoryRuntime) => () =>
+  runtime.runPromise(
+    Effect.flatMap(Database, ({ db }) =>
+      Effect.promise(() =>
+        db
+          .selectFrom("versions")
+          .select(["version", "hash", "tracked", "patch"])
+          .where("resource_id", "=", resource.id)
+          .orderBy("version")
+          .execute(),
+      ),
+    ),
+  )
+
+/** Each stored patch turns the previous version's content into its own. */
+const expectPatchesChain = (
+  rows: ReadonlyArray<{ readonly tracked: string; readonly patch: ReadonlyArray<PatchOperation> }>,
+) => {
+  let content: unknown = null
+  for (const row of rows) {
+    content = applyPatch(content, row.patch)
+    expect(canonicalJson(content)).toBe(row.tracked)
+  }
+}
+
 describe.each(databases)("appending versions on $name", ({ fresh }) => {
   let database: TestDatabase
-  let runtime: ManagedRuntime.ManagedRuntime<History | Database, unknown>
+  let runtime: HistoryRuntime
 
   beforeAll(async () => {
     database = await fresh()
-    runtime = ManagedRuntime.make(
-      History.layer.pipe(
-        Layer.provideMerge(Database.layer),
-        Layer.provide(AppConfig.make(defaultSettings(database.target))),
-        Layer.provide(loggerLayer(defaultSettings(database.target), false)),
-      ),
-    )
+    runtime = historyOn(database)
   })
   afterAll(async () => {
     await runtime.dispose()
@@ -64,21 +100,8 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
   })
 
   const append = (observation: Observation, after: Written | undefined) =>
-    runtime.runPromise(Effect.flatMap(History, (history) => history.append(observation, after)))
-
-  const stored = () =>
-    runtime.runPromise(
-      Effect.flatMap(Database, ({ db }) =>
-        Effect.promise(() =>
-          db
-            .selectFrom("versions")
-            .select(["version", "hash", "tracked", "patch"])
-            .where("resource_id", "=", resource.id)
-            .orderBy("version")
-            .execute(),
-        ),
-      ),
-    )
+    appendWith(runtime)(observation, after)
+  const stored = () => storedWith(runtime)()
 
   it("appends after the version it wrote, and decides as if alone when that version is out of date or the content is unchanged or stale", async () => {
     const first = await append(observed(100, 1_000), undefined)
@@ -110,11 +133,62 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
     expect(rows.map((row) => row.hash)).toEqual(
       [100, 101, 102].map((price) => contentHash({ symbol: "TDMK", price })),
     )
-    // Each stored patch turns the previous version's content into its own, whichever path wrote it.
-    let content: unknown = null
-    for (const row of rows) {
-      content = applyPatch(content, row.patch)
-      expect(canonicalJson(content)).toBe(row.tracked)
-    }
+    // Whichever path wrote them.
+    expectPatchesChain(rows)
+  })
+})
+
+describe("the locked decision on PostgreSQL while another writer commits", () => {
+  let database: TestDatabase
+  let runtime: HistoryRuntime
+  let other: pg.Client
+
+  beforeAll(async () => {
+    database = await freshPostgres()
+    runtime = historyOn(database)
+    other = new pg.Client({ connectionString: database.env.DATABASE_URL })
+    await other.connect()
+  })
+  afterAll(async () => {
+    await other.end()
+    await runtime.dispose()
+    await database.drop()
+  })
+
+  it("builds on the version committed while it waited for the resource's lock", async () => {
+    const append = appendWith(runtime)
+    await append(observed(100, 1_000), undefined)
+
+    // Another writer appends version 2 and holds its transaction open.
+    const b = { symbol: "TDMK", price: 101 }
+    await other.query("begin")
+    await other.query(
+      `insert into versions (resource_id, version, hash, observed_at, body, tracked, patch, patch_ops)
+       values ($1, 2, $2, $3, $4, $5, $6, 1)`,
+      [
+        resource.id,
+        contentHash(b),
+        new Date(2_000),
+        JSON.stringify(b),
+        canonicalJson(b),
+        JSON.stringify([{ op: "replace", path: "/price", value: 101 }]),
+      ],
+    )
+    // This process, not knowing of it, decides under the lock: it waits for that transaction.
+    const third = append(observed(102, 3_000), undefined)
+    await waitFor("the decision to wait for the resource's lock", async () => {
+      const waiting = await other.query<{ count: number }>(
+        "select count(*)::int as count from pg_locks where not granted",
+      )
+      return (waiting.rows[0]?.count ?? 0) > 0
+    })
+    await other.query("commit")
+
+    expect(await third).toMatchObject({ _tag: "Appended", version: 3, changes: 1 })
+    const rows = await storedWith(runtime)()
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3])
+    // From the other writer's version 2, not from nothing.
+    expect(rows[2]?.patch).toEqual([{ op: "replace", path: "/price", value: 102 }])
+    expectPatchesChain(rows)
   })
 })
