@@ -311,6 +311,19 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 if (Exit.isFailure(answered)) return leave(resource.id, lane)
                 const { answer, tracked } = answered.value
                 const first = !lane.draining && lane.queue.length === 0
+                // Nothing to wait for and nothing to write: the decision the queue would take
+                // (unchanged, against what the lane knew before the call) is taken here.
+                if (
+                  first &&
+                  read === undefined &&
+                  Option.isSome(lane.known) &&
+                  lane.known.value.hash === tracked.hash
+                ) {
+                  return Effect.zipRight(
+                    Metric.increment(recordings("unchanged")),
+                    leave(resource.id, lane),
+                  )
+                }
                 lane.queue.push({
                   observation: {
                     resource,
