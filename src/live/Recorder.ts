@@ -5,6 +5,7 @@ import {
   Either,
   Exit,
   type Fiber,
+  FiberRef,
   Layer,
   Metric,
   Option,
@@ -298,7 +299,10 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           const lane = laneOf(resource.id)
           lane.members++
           const readGeneration = lane.generation
-          const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
+          // With the tracer off the current span is a stand-in whose ids mean nothing.
+          const span = (yield* FiberRef.get(FiberRef.currentTracerEnabled))
+            ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
+            : undefined
           const read =
             lane.draining || Option.isSome(lane.known)
               ? undefined

@@ -84,6 +84,8 @@ describe.each(databases)("graceful shutdown on $name", ({ fresh }) => {
     expect(events.filter((line) => line.logLevel === "ERROR" || line.logLevel === "WARN")).toEqual(
       [],
     )
+    // No spans are made without an OTLP endpoint, so no line carries a trace id.
+    expect(events.filter((line) => "traceId" in line.annotations)).toEqual([])
 
     const second = await startServer({ env: database.env, sources })
     await expectHistory(second, answered)
