@@ -1,9 +1,11 @@
 /** The history's write side and the live path's read: the latest version, and the atomic append. */
 import { Context, Effect, Either, Exit, Layer, Option } from "effect"
+import type { Kysely } from "kysely"
 import { canonicalJson } from "../core/canonical.js"
 import type { Normalised } from "../core/params.js"
 import { diff, type PatchOperation } from "../core/patch.js"
 import { Database, query } from "../db/Database.js"
+import type { Tables } from "../db/schema.js"
 import { DatabaseError } from "../Errors.js"
 import { databaseErrors } from "../metrics.js"
 
@@ -112,21 +114,30 @@ export class History extends Context.Tag("tidemark/History")<
           return Effect.promise(() => settled).pipe(Effect.flatten)
         })
 
-      const versionRow = (
+      /** Inserts the version after `previous` (its tracked content, none for a first version). */
+      const insertVersion = async (
+        executor: Kysely<Tables>,
         observation: Observation,
         version: number,
-        patch: ReadonlyArray<PatchOperation>,
-        tracked: string,
-      ) => ({
-        resource_id: observation.resource.id,
-        version,
-        hash: observation.hash,
-        observed_at: observation.observedAt,
-        body: observation.body,
-        tracked,
-        patch: JSON.stringify(patch),
-        patch_ops: patch.length,
-      })
+        previous: string | undefined,
+      ): Promise<AppendOutcome> => {
+        const patch = patchFrom(previous, observation.tracked)
+        const tracked = canonicalJson(observation.tracked)
+        await executor
+          .insertInto("versions")
+          .values({
+            resource_id: observation.resource.id,
+            version,
+            hash: observation.hash,
+            observed_at: observation.observedAt,
+            body: observation.body,
+            tracked,
+            patch: JSON.stringify(patch),
+            patch_ops: patch.length,
+          })
+          .execute()
+        return { _tag: "Appended", version, changes: patch.length, tracked }
+      }
 
       // Decides inside one transaction that holds the resource's row lock, so concurrent
       // writers in any number of processes see each other's versions before deciding.
@@ -189,14 +200,7 @@ export class History extends Context.Tag("tidemark/History")<
                       .where("version", "=", current.latest_version)
                       .executeTakeFirstOrThrow()
                   ).tracked)
-            const patch = patchFrom(previous, observation.tracked)
-            const version = current.latest_version + 1
-            const tracked = canonicalJson(observation.tracked)
-            await trx
-              .insertInto("versions")
-              .values(versionRow(observation, version, patch, tracked))
-              .execute()
-            return { _tag: "Appended", version, changes: patch.length, tracked }
+            return insertVersion(trx, observation, current.latest_version + 1, previous)
           }),
         )
 
@@ -204,16 +208,7 @@ export class History extends Context.Tag("tidemark/History")<
       // The trigger refuses it unless that is still the latest, this observation is not
       // older and its content differs; then the transaction above decides.
       const appendAfter = (observation: Observation, after: Written) =>
-        Effect.tryPromise(async (): Promise<AppendOutcome> => {
-          const patch = patchFrom(after.tracked, observation.tracked)
-          const version = after.version + 1
-          const tracked = canonicalJson(observation.tracked)
-          await db
-            .insertInto("versions")
-            .values(versionRow(observation, version, patch, tracked))
-            .execute()
-          return { _tag: "Appended", version, changes: patch.length, tracked }
-        })
+        Effect.tryPromise(() => insertVersion(db, observation, after.version + 1, after.tracked))
 
       const append = (observation: Observation, after: Written | undefined) =>
         (after === undefined
