@@ -1,5 +1,5 @@
 /** The targets under load: how each one starts, where it answers, where its history is read. */
-import { createServer } from "node:net"
+import { freePort } from "../test/support/ports.js"
 import { targetCommand } from "./build.js"
 import { type HistoryReader, httpHistory, postgresHistory } from "./history.js"
 import type { TargetName } from "./options.js"
@@ -48,17 +48,6 @@ export const sourcesDocument = (upstreamUrl: string) => {
   })
   return { sources: { [SOURCES.coalesced]: source(true), [SOURCES.uncoalesced]: source(false) } }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer()
-    probe.once("error", reject)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
 
 /** The child's environment never inherits Tidemark's, PostgreSQL's or telemetry variables. */
 const cleanEnv = (): Record<string, string> =>

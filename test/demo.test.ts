@@ -1,23 +1,12 @@
 /** `npm run demo` end to end: the simulated market, Tidemark as a child process, and the guide. */
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { freePort } from "./support/ports.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const DURATION_S = 20
 const RUN_TIMEOUT_MS = 38_000
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 interface Run {
   readonly code: number | null

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
-import { type Exited, freePort, type LogLine, type TidemarkProcess } from "./server.js"
+import { freePort } from "./ports.js"
+import type { Exited, LogLine, TidemarkProcess } from "./server.js"
 import { delay } from "./upstream.js"
 
 const REPOSITORY = fileURLToPath(new URL("../..", import.meta.url))

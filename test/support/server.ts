@@ -6,12 +6,13 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { type Agent, get as httpGet, type IncomingHttpHeaders } from "node:http"
-import { connect, createServer } from "node:net"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { startArguments } from "../../scripts/build-server.js"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
+import { freePort } from "./ports.js"
 import { delay } from "./upstream.js"
 
 const REPOSITORY = fileURLToPath(new URL("../..", import.meta.url))
@@ -67,17 +68,6 @@ export interface TidemarkProcess {
 
 const children = new Set<ChildProcess>()
 const scratchDirs = new Set<string>()
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer()
-    probe.once("error", reject)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
 
 export interface Got {
   readonly status: number
