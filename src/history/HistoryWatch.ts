@@ -127,7 +127,11 @@ export class HistoryWatch extends Context.Tag("tidemark/HistoryWatch")<
     listen: () => undefined,
   })
 
-  /** PostgreSQL: any number of processes write; each hears the others through LISTEN. */
+  /**
+   * PostgreSQL, where any number of processes write: each hears the versions the others
+   * append through LISTEN, moments after they commit, and only while its listening
+   * connection is up. It is incomplete until then, and from a loss until it listens again.
+   */
   static readonly postgres = (url: Redacted.Redacted<string>) =>
     Layer.scoped(HistoryWatch, listenOn(url))
 
