@@ -6,12 +6,14 @@ import { decodeSources, parseSourcesText, type Source, SourcesFileError } from "
 export interface SourcesShape {
   readonly all: ReadonlyArray<Source>
   readonly get: (id: string) => Effect.Effect<Source, SourceNotFound>
+  readonly find: (id: string) => Source | undefined
 }
 
 const make = (sources: ReadonlyArray<Source>): SourcesShape => {
   const byId = new Map(sources.map((source) => [source.id, source]))
   return {
     all: sources,
+    find: (id) => byId.get(id),
     get: (id) => {
       const source = byId.get(id)
       return source === undefined

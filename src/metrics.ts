@@ -34,6 +34,20 @@ const labelledHistogram = (
     ),
   )
 
+const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
+
+/**
+ * Updates a metric at once, outside any fiber: for work that runs in none, and for hot
+ * paths, where an update as an effect costs more than the work it counts. The metric's own
+ * labels apply; a fiber's metric labels do not.
+ */
+export const updateNow = <In>(
+  metric: {
+    readonly unsafeUpdate: (input: In, extraTags: ReadonlyArray<MetricLabel.MetricLabel>) => void
+  },
+  input: In,
+) => metric.unsafeUpdate(input, noLabels)
+
 /** Tagged metrics made once per label set: they are looked up on every request. */
 const memo = <M>(make: (...labels: ReadonlyArray<string>) => M) => {
   const made = new Map<string, M>()

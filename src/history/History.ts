@@ -7,7 +7,7 @@ import { diff, type PatchOperation } from "../core/patch.js"
 import { Database, query } from "../db/Database.js"
 import type { Tables } from "../db/schema.js"
 import { DatabaseError } from "../Errors.js"
-import { databaseErrors } from "../metrics.js"
+import { databaseErrors, updateNow } from "../metrics.js"
 
 export interface ResourceRef {
   readonly id: string
@@ -107,7 +107,7 @@ export class History extends Context.Tag("tidemark/History")<
               const error = new DatabaseError({ operation: "history.latest", cause })
               span.end(clock.unsafeCurrentTimeNanos(), Exit.fail(error))
               // Counted as it happens: nobody may wait for this read any more.
-              databaseErrors.unsafeUpdate(1, [])
+              updateNow(databaseErrors, 1)
               return Either.left(error)
             },
           )

@@ -1,11 +1,11 @@
 /** The Hono app: a plain `fetch` handler over the application's services. */
-import { Clock, Effect, Exit, type MetricLabel, type Redacted } from "effect"
+import { Clock, Effect, Exit, type Redacted } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
 import { describeRoute, openAPIRouteHandler } from "hono-openapi"
 import packageJson from "../../package.json" with { type: "json" }
 import type { AppSettings } from "../Config.js"
-import { httpRequestDuration, httpRequests } from "../metrics.js"
+import { httpRequestDuration, httpRequests, updateNow } from "../metrics.js"
 import type { SourcesShape } from "../Sources.js"
 import type { WebAssets } from "../web/assets.js"
 import { bearerAuth } from "./auth.js"
@@ -42,8 +42,6 @@ export const settingsOptions = (settings: AppSettings) => ({
   logRequests: settings.logLevel === "debug" || settings.logLevel === "info",
 })
 
-const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
-
 export const makeApp = ({
   run,
   sources,
@@ -73,9 +71,8 @@ export const makeApp = ({
     const route = routePath(c)
     const status = c.res.status
     const seconds = (performance.now() - started) / 1000
-    // Plain updates: a metric needs no fiber when it reads none of the fiber's labels.
-    httpRequests(c.req.method, route, status).unsafeUpdate(1, noLabels)
-    httpRequestDuration(c.req.method, route, status).unsafeUpdate(seconds, noLabels)
+    updateNow(httpRequests(c.req.method, route, status), 1)
+    updateNow(httpRequestDuration(c.req.method, route, status), seconds)
     if (!logRequests && span === undefined) return
     const upstream = c.get("upstream")
     void run(

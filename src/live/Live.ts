@@ -1,25 +1,27 @@
 /**
- * The live path: validate, derive the resource, hand the upstream call to the recorder
- * (which runs it in the background, beside the history read) and answer with the
- * upstream's result as soon as it arrives.
+ * The live path: validate, derive the resource, open its recording (which starts the
+ * history read when needed), start the upstream call and answer with its result as soon as
+ * it arrives. The call runs outside the request's fiber and hands its answer to the
+ * recorder whatever becomes of the request.
  */
-import { Context, Deferred, Effect, Exit, Layer, Metric } from "effect"
+import { Context, Effect, Exit, FiberRef, Layer, type Tracer } from "effect"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
 import { track } from "../core/tracked.js"
 import { buildUrl } from "../core/url.js"
 import {
   InvalidRequest,
-  type SourceNotFound,
+  SourceNotFound,
   type UpstreamError,
   UpstreamInvalidJson,
 } from "../Errors.js"
 import type { ResourceRef } from "../history/History.js"
-import { coalescedRequests } from "../metrics.js"
+import { coalescedRequests, updateNow } from "../metrics.js"
 import { Sources } from "../Sources.js"
 import type { Source } from "../SourcesFile.js"
+import { spanOf } from "../telemetry/span.js"
 import type { Observed } from "./Observed.js"
-import { Recorder } from "./Recorder.js"
-import { Upstream } from "./Upstream.js"
+import { Recorder, type Recording } from "./Recorder.js"
+import { type CallExit, Upstream } from "./Upstream.js"
 
 const ID_CACHE_SIZE = 10_000
 
@@ -29,6 +31,31 @@ export interface LiveAnswer extends Observed {
 }
 
 export type RawParams = Readonly<Record<string, ReadonlyArray<string>>>
+
+/** One upstream call and the requests waiting for it: its first, and any that coalesced. */
+interface Flight {
+  exit: Exit.Exit<Observed, UpstreamError> | undefined
+  readonly waiters: Set<(exit: Exit.Exit<Observed, UpstreamError>) => void>
+}
+
+/** The answer with its tracked content; valid JSON can still have no canonical form (a lone surrogate). */
+const observed = (source: Source, exit: CallExit): Exit.Exit<Observed, UpstreamError> => {
+  if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+  try {
+    return Exit.succeed({ answer: exit.value, tracked: track(exit.value.json, source.tracking) })
+  } catch {
+    return Exit.fail(new UpstreamInvalidJson({ source: source.id }))
+  }
+}
+
+const wait = (flight: Flight, resource: ResourceRef, coalesced: boolean) =>
+  Effect.async<LiveAnswer, UpstreamError>((resume) => {
+    const wake = (exit: Exit.Exit<Observed, UpstreamError>) =>
+      resume(Exit.map(exit, (answer) => ({ ...answer, resource, coalesced })))
+    if (flight.exit !== undefined) return wake(flight.exit)
+    flight.waiters.add(wake)
+    return Effect.sync(() => flight.waiters.delete(wake))
+  })
 
 export class Live extends Context.Tag("tidemark/Live")<
   Live,
@@ -45,18 +72,7 @@ export class Live extends Context.Tag("tidemark/Live")<
       const sources = yield* Sources
       const upstream = yield* Upstream
       const recorder = yield* Recorder
-      const inflight = new Map<string, Deferred.Deferred<Observed, UpstreamError>>()
-
-      const observeUpstream = (source: Source, url: string) =>
-        upstream.fetch(source, url).pipe(
-          Effect.flatMap((answer) =>
-            Effect.try({
-              try: (): Observed => ({ answer, tracked: track(answer.json, source.tracking) }),
-              // Valid JSON can still have no canonical form (a lone surrogate in a string).
-              catch: () => new UpstreamInvalidJson({ source: source.id }),
-            }),
-          ),
-        )
+      const inflight = new Map<string, Flight>()
 
       // Ids of the keys seen lately: a live request would otherwise hash its key each time.
       const ids = new Map<string, string>()
@@ -70,52 +86,84 @@ export class Live extends Context.Tag("tidemark/Live")<
         return id
       }
 
-      // A plain function rather than `Effect.fn`, which captures a stack trace on every call.
-      const observe = (sourceId: string, raw: RawParams) =>
-        Effect.gen(function* () {
-          const source = yield* sources.get(sourceId)
-          const checked = normaliseParams(source.params, raw)
-          if (!checked.ok) {
-            return yield* new InvalidRequest({
-              detail: `param '${checked.param}' ${checked.reason}`,
-            })
-          }
-          const built = buildUrl(source.url, checked.params)
-          if (!built.ok)
-            return yield* new InvalidRequest({ detail: `param '${built.param}' ${built.reason}` })
-          const key = resourceKey(source.id, checked.params)
-          const resource: ResourceRef = {
-            id: idOf(key),
-            key,
-            source: source.id,
-            params: checked.params,
-          }
+      /**
+       * Starts the call, outside any fiber: it runs to its end, and is recorded, even if every
+       * request waiting for it goes away.
+       */
+      const launch = (
+        source: Source,
+        url: string,
+        resource: ResourceRef,
+        span: Tracer.Span | undefined,
+        recording: Recording,
+      ): Flight => {
+        const flight: Flight = { exit: undefined, waiters: new Set() }
+        if (source.coalesce) inflight.set(resource.id, flight)
+        upstream.unsafeStart(source, url, span, (exit) => {
+          const answered = observed(source, exit)
+          if (inflight.get(resource.id) === flight) inflight.delete(resource.id)
+          flight.exit = answered
+          for (const wake of flight.waiters) wake(answered)
+          flight.waiters.clear()
+          recording.end(answered)
+        })
+        return flight
+      }
 
-          const shared = source.coalesce ? inflight.get(resource.id) : undefined
-          if (shared !== undefined) {
-            yield* Metric.increment(coalescedRequests)
-            const observed = yield* Deferred.await(shared)
-            return { ...observed, resource, coalesced: true }
-          }
-          // Settled by the call as it ends; the call runs on in the background if this request goes away.
-          const answer = yield* Deferred.make<Observed, UpstreamError>()
-          const settle = (exit: Exit.Exit<Observed, UpstreamError>) => {
-            if (inflight.get(resource.id) === answer) inflight.delete(resource.id)
-            Deferred.unsafeDone(answer, exit)
-          }
-          if (source.coalesce) inflight.set(resource.id, answer)
-          const running = yield* recorder.track(
-            resource,
-            observeUpstream(source, built.url).pipe(
-              Effect.onExit((exit) => Effect.sync(() => settle(exit))),
-            ),
+      const ask = (
+        sourceId: string,
+        raw: RawParams,
+        span: Tracer.Span | undefined,
+      ): Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError> => {
+        const source = sources.find(sourceId)
+        if (source === undefined) return Effect.fail(new SourceNotFound({ source: sourceId }))
+        const checked = normaliseParams(source.params, raw)
+        if (!checked.ok) {
+          return Effect.fail(
+            new InvalidRequest({ detail: `param '${checked.param}' ${checked.reason}` }),
           )
-          // A call that never started (the service is closing) ends its waiters too; once the
-          // answer is settled, this does nothing.
-          running.addObserver(() => settle(Exit.interrupt(running.id())))
-          const observed = yield* Deferred.await(answer)
-          return { ...observed, resource, coalesced: false }
-        }).pipe(Effect.withSpan("Live.observe", { captureStackTrace: false }))
+        }
+        const built = buildUrl(source.url, checked.params)
+        if (!built.ok) {
+          return Effect.fail(
+            new InvalidRequest({ detail: `param '${built.param}' ${built.reason}` }),
+          )
+        }
+        const key = resourceKey(source.id, checked.params)
+        const resource: ResourceRef = {
+          id: idOf(key),
+          key,
+          source: source.id,
+          params: checked.params,
+        }
+        const shared = source.coalesce ? inflight.get(resource.id) : undefined
+        if (shared !== undefined) {
+          updateNow(coalescedRequests, 1)
+          return wait(shared, resource, true)
+        }
+        // Once the recording is open the call must start, whatever happens to this request.
+        return Effect.flatMap(
+          Effect.uninterruptible(
+            Effect.map(recorder.begin(resource, span), (recording) =>
+              launch(source, built.url, resource, span, recording),
+            ),
+          ),
+          (flight) => wait(flight, resource, false),
+        )
+      }
+
+      // Spans only when traced: even a span that records nothing costs a live request its share.
+      const observe = (sourceId: string, raw: RawParams) =>
+        Effect.withFiberRuntime<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>(
+          (fiber) =>
+            fiber.getFiberRef(FiberRef.currentTracerEnabled)
+              ? Effect.withSpan(
+                  Effect.withFiberRuntime((traced) => ask(sourceId, raw, spanOf(traced))),
+                  "Live.observe",
+                  { captureStackTrace: false },
+                )
+              : ask(sourceId, raw, undefined),
+        )
 
       return { observe }
     }),

@@ -3,9 +3,7 @@ import {
   Context,
   Effect,
   Either,
-  Exit,
-  type Fiber,
-  FiberRef,
+  type Exit,
   Layer,
   Metric,
   Option,
@@ -24,23 +22,30 @@ import {
   type Written,
 } from "../history/History.js"
 import { HistoryWatch, type WatchEvent } from "../history/HistoryWatch.js"
-import { recorderQueueDepth, recordingLag, recordings } from "../metrics.js"
+import { recorderQueueDepth, recordingLag, recordings, updateNow } from "../metrics.js"
 import { underSpan } from "../telemetry/span.js"
 import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
 
+/** One upstream call's recording, open from just before the call starts until it ends. */
+export interface Recording {
+  /**
+   * Hands over how the call ended, once: an answer is decided off the caller's path, in the
+   * order the resource's answers arrived; a failure records nothing.
+   */
+  readonly end: (exit: Exit.Exit<Observed, UpstreamError>) => void
+}
+
 export interface RecorderShape {
   /**
-   * Runs the upstream `call` in the background with the history read for `resource`
-   * started beside it, and records what the call answers once both are done. Returns the
-   * background fiber at once; whoever waits for the answer learns it from the call itself.
-   * One fiber does the call and the recording: forking costs more than anything else on
-   * the live path.
+   * Opens the recording of an upstream call about to start for `resource`, with the
+   * history read started beside the call when the resource's latest version is not known.
+   * `span` is the request's, when traced: the decision is part of its trace. Until it ends,
+   * the recording is background work the service waits for when it stops. Neither the call
+   * nor its recording runs on a fiber of its own; only a resource with answers to decide
+   * has one, deciding them all.
    */
-  readonly track: (
-    resource: ResourceRef,
-    call: Effect.Effect<Observed, UpstreamError>,
-  ) => Effect.Effect<Fiber.RuntimeFiber<void>>
+  readonly begin: (resource: ResourceRef, span: Tracer.Span | undefined) => Effect.Effect<Recording>
   readonly pending: Effect.Effect<number>
 }
 
@@ -90,6 +95,8 @@ interface Answered {
   readonly first: boolean
   /** The span of the request that made the call: the decision is part of its trace. */
   readonly span: Tracer.Span | undefined
+  /** Ends the recording's hold on the service's shutdown. */
+  readonly release: () => void
 }
 
 /**
@@ -97,7 +104,8 @@ interface Answered {
  * the answers arrived, each starting from what the one before learned: the history read made
  * at request time is trusted only while no decision for the resource has touched the
  * database since it was made, because a write still pending can make it out of date.
- * Answers wait in `queue`; one fiber (the call that found the lane idle) decides them all.
+ * Answers wait in `queue`; one fiber, started by the answer that found the lane idle,
+ * decides them all.
  */
 interface Lane {
   generation: number
@@ -188,16 +196,16 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         if (lane !== undefined && !accounts(Option.getOrUndefined(lane.known))) doubt(lane)
       })
 
-      const leave = (resourceId: string, lane: Lane) =>
-        Effect.suspend(() => {
-          pending--
-          lane.members--
-          if (lane.members === 0) {
-            lanes.delete(resourceId)
-            keep(resourceId, lane.known)
-          }
-          return Metric.set(recorderQueueDepth, pending)
-        })
+      const leave = (resourceId: string, lane: Lane, release: () => void) => {
+        pending--
+        lane.members--
+        if (lane.members === 0) {
+          lanes.delete(resourceId)
+          keep(resourceId, lane.known)
+        }
+        updateNow(recorderQueueDepth, pending)
+        release()
+      }
 
       /** Compares with what is known and appends when the tracked content changed. */
       const decide = (observation: Observation, known: Known, lane: Lane) =>
@@ -273,83 +281,86 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                   Effect.as(Option.none()),
                 ),
               ),
-              Effect.onInterrupt(() => leave(resourceId, lane)),
+              Effect.onInterrupt(() => Effect.sync(() => leave(resourceId, lane, next.release))),
             )
             // Only once the lane knows what this decision learned: an idle lane's knowledge is kept.
-            yield* leave(resourceId, lane)
+            leave(resourceId, lane, next.release)
           }
         }).pipe(
           // Interrupted (the service is closing): the answers still queued leave undecided.
           Effect.onInterrupt(() =>
-            Effect.forEach(lane.queue.splice(0), () => leave(resourceId, lane), { discard: true }),
+            Effect.sync(() => {
+              for (const left of lane.queue.splice(0)) leave(resourceId, lane, left.release)
+            }),
           ),
         )
 
-      const track = (resource: ResourceRef, call: Effect.Effect<Observed, UpstreamError>) =>
-        Effect.gen(function* () {
+      const dropped: Recording = { end: () => undefined }
+
+      /** How a call ended, decided where it ends when nothing needs the database, else queued. */
+      const ended = (
+        resource: ResourceRef,
+        lane: Lane,
+        opened: Omit<Answered, "observation" | "first">,
+        exit: Exit.Exit<Observed, UpstreamError>,
+      ) => {
+        if (exit._tag === "Failure") return leave(resource.id, lane, opened.release)
+        const { answer, tracked } = exit.value
+        const first = !lane.draining && lane.queue.length === 0
+        // Nothing to wait for and nothing to write: the decision the queue would take
+        // (unchanged, against what the lane knew before the call) is taken here.
+        if (
+          first &&
+          opened.read === undefined &&
+          Option.isSome(lane.known) &&
+          lane.known.value.hash === tracked.hash
+        ) {
+          updateNow(recordings("unchanged"), 1)
+          return leave(resource.id, lane, opened.release)
+        }
+        lane.queue.push({
+          ...opened,
+          observation: {
+            resource,
+            observedAt: answer.observedAt,
+            body: answer.text,
+            tracked: tracked.content,
+            hash: tracked.hash,
+          },
+          first,
+        })
+        if (lane.draining) return
+        lane.draining = true
+        background.unsafeRun(drain(resource.id, lane), { scheduler: afterIo })
+      }
+
+      const begin = (resource: ResourceRef, span: Tracer.Span | undefined) =>
+        Effect.suspend((): Effect.Effect<Recording> => {
           if (pending >= recorderQueueMax) {
-            yield* Metric.increment(recordings("dropped"))
-            yield* Effect.logWarning("recorder queue full, recording dropped").pipe(
-              Effect.annotateLogs({ resource: resource.key, pending }),
+            updateNow(recordings("dropped"), 1)
+            return Effect.as(
+              Effect.logWarning("recorder queue full, recording dropped").pipe(
+                Effect.annotateLogs({ resource: resource.key, pending }),
+              ),
+              dropped,
             )
-            return yield* background.run(Effect.ignore(call))
           }
           pending++
-          yield* Metric.set(recorderQueueDepth, pending)
+          updateNow(recorderQueueDepth, pending)
+          const release = background.unsafeHold()
           const lane = laneOf(resource.id)
           lane.members++
           const readGeneration = lane.generation
-          // With the tracer off the current span is a stand-in whose ids mean nothing.
-          const span = (yield* FiberRef.get(FiberRef.currentTracerEnabled))
-            ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
-            : undefined
-          const read =
-            lane.draining || Option.isSome(lane.known)
-              ? undefined
-              : yield* history.startLatest(resource.id)
-          return yield* background.run(
-            Effect.exit(call).pipe(
-              // A call ended before it answered (the service is closing) leaves its place.
-              Effect.onInterrupt(() => leave(resource.id, lane)),
-              Effect.flatMap((answered) => {
-                if (Exit.isFailure(answered)) return leave(resource.id, lane)
-                const { answer, tracked } = answered.value
-                const first = !lane.draining && lane.queue.length === 0
-                // Nothing to wait for and nothing to write: the decision the queue would take
-                // (unchanged, against what the lane knew before the call) is taken here.
-                if (
-                  first &&
-                  read === undefined &&
-                  Option.isSome(lane.known) &&
-                  lane.known.value.hash === tracked.hash
-                ) {
-                  return Effect.zipRight(
-                    Metric.increment(recordings("unchanged")),
-                    leave(resource.id, lane),
-                  )
-                }
-                lane.queue.push({
-                  observation: {
-                    resource,
-                    observedAt: answer.observedAt,
-                    body: answer.text,
-                    tracked: tracked.content,
-                    hash: tracked.hash,
-                  },
-                  read,
-                  readGeneration,
-                  first,
-                  span,
-                })
-                if (lane.draining) return Effect.void
-                lane.draining = true
-                return Effect.withScheduler(drain(resource.id, lane), afterIo)
-              }),
-            ),
-          )
+          const open = (read: Read | undefined): Recording => {
+            const opened = { read, readGeneration, span, release }
+            return { end: (exit) => ended(resource, lane, opened, exit) }
+          }
+          return lane.draining || Option.isSome(lane.known)
+            ? Effect.succeed(open(undefined))
+            : Effect.map(history.startLatest(resource.id), open)
         })
 
-      return { track, pending: Effect.sync(() => pending) } satisfies RecorderShape
+      return { begin, pending: Effect.sync(() => pending) } satisfies RecorderShape
     }),
   )
 }

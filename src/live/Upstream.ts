@@ -5,17 +5,18 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import {
   Cause,
   Chunk,
-  Clock,
   Context,
   Duration,
   Effect,
+  Either,
   Exit,
   Layer,
-  Metric,
   Option,
   Redacted,
+  Runtime,
   Schedule,
   Stream,
+  type Tracer,
 } from "effect"
 import {
   type UpstreamError,
@@ -26,8 +27,9 @@ import {
   UpstreamTooLarge,
   UpstreamUnreachable,
 } from "../Errors.js"
-import { upstreamDuration, upstreamRequests } from "../metrics.js"
+import { updateNow, upstreamDuration, upstreamRequests } from "../metrics.js"
 import type { Source } from "../SourcesFile.js"
+import { underSpan } from "../telemetry/span.js"
 
 export const MAX_UPSTREAM_BYTES = 5 * 1024 * 1024
 
@@ -64,14 +66,17 @@ const describe = (cause: unknown): string => {
 
 const decoder = new TextDecoder("utf-8", { fatal: true })
 
-const parseJson = (source: Source, bytes: Uint8Array) =>
-  Effect.try({
-    try: () => {
-      const text = decoder.decode(bytes)
-      return { text, json: JSON.parse(text) as unknown }
-    },
-    catch: () => new UpstreamInvalidJson({ source: source.id }),
-  })
+const parseJson = (
+  source: Source,
+  bytes: Uint8Array,
+): Either.Either<{ readonly text: string; readonly json: unknown }, UpstreamInvalidJson> => {
+  try {
+    const text = decoder.decode(bytes)
+    return Either.right({ text, json: JSON.parse(text) as unknown })
+  } catch {
+    return Either.left(new UpstreamInvalidJson({ source: source.id }))
+  }
+}
 
 const backoff = Schedule.exponential(Duration.millis(100), 2).pipe(Schedule.jittered)
 
@@ -98,43 +103,57 @@ const requestHeaders = (source: Source) => {
 }
 
 /**
- * The retries, set up only once an attempt has failed with a retryable error: the failed
- * attempt counts as the schedule's first, so the delays are the same as `Effect.retry`'s.
+ * Retries after `first`, a retryable failure, which counts as the schedule's first attempt:
+ * the delays are the same as `Effect.retry`'s over the whole call.
  */
+const retryAfter = (
+  source: Source,
+  attempt: Effect.Effect<UpstreamAnswer, UpstreamError>,
+  first: UpstreamError,
+) => {
+  let tried = false
+  const again = Effect.suspend(() => {
+    if (tried) return attempt
+    tried = true
+    return Effect.fail(first)
+  })
+  return Effect.retry(again, { schedule: backoff, times: source.retries, while: isRetryable })
+}
+
+/** The retries, set up only once an attempt has failed with a retryable error. */
 const withRetries = (source: Source, attempt: Effect.Effect<UpstreamAnswer, UpstreamError>) =>
   source.retries === 0
     ? attempt
-    : Effect.catchIf(attempt, isRetryable, (first) => {
-        let tried = false
-        const again = Effect.suspend(() => {
-          if (tried) return attempt
-          tried = true
-          return Effect.fail(first)
-        })
-        return Effect.retry(again, { schedule: backoff, times: source.retries, while: isRetryable })
-      })
+    : Effect.catchIf(attempt, isRetryable, (first) => retryAfter(source, attempt, first))
+
+export type CallExit = Exit.Exit<UpstreamAnswer, UpstreamError>
+
+const outcomeOf = (exit: CallExit) =>
+  Exit.isSuccess(exit)
+    ? "ok"
+    : Cause.failureOption(exit.cause).pipe(
+        Option.match({
+          onNone: () => "interrupted",
+          onSome: (error) => OUTCOME[error._tag],
+        }),
+      )
+
+/** Counts a call that started at `started` (performance.now()) and ended with `exit`. */
+const countCall = (source: Source, started: number, exit: CallExit) => {
+  const outcome = outcomeOf(exit)
+  updateNow(upstreamRequests(source.id, outcome), 1)
+  updateNow(upstreamDuration(source.id, outcome), (performance.now() - started) / 1000)
+}
 
 /** The per-attempt timeout, the retries, the metrics and the span, whatever the transport. */
 const withPolicy =
   (attempt: Attempt) =>
   (source: Source, url: string): Effect.Effect<UpstreamAnswer, UpstreamError> =>
-    Effect.gen(function* () {
-      const started = yield* Clock.currentTimeMillis
-      const exit = yield* Effect.exit(
-        withRetries(source, attempt(source, url, requestHeaders(source))),
+    Effect.suspend(() => {
+      const started = performance.now()
+      return withRetries(source, attempt(source, url, requestHeaders(source))).pipe(
+        Effect.onExit((exit) => Effect.sync(() => countCall(source, started, exit))),
       )
-      const outcome = Exit.isSuccess(exit)
-        ? "ok"
-        : Cause.failureOption(exit.cause).pipe(
-            Option.match({
-              onNone: () => "interrupted",
-              onSome: (error) => OUTCOME[error._tag],
-            }),
-          )
-      const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
-      yield* Metric.increment(upstreamRequests(source.id, outcome))
-      yield* Metric.update(upstreamDuration(source.id, outcome), seconds)
-      return yield* exit
     }).pipe(
       Effect.withSpan("Upstream.fetch", {
         attributes: { "tidemark.source": source.id },
@@ -213,98 +232,135 @@ interface NodeClients {
   readonly https: Https.Agent
 }
 
+/** How an attempt ends: its answer, or why there is none. */
+type AttemptOutcome = Either.Either<UpstreamAnswer, UpstreamError>
+
 /**
  * An attempt over node:http(s) with keep-alive agents: one callback-driven request, the body
- * capped while it streams, never following redirects (node:http does not). The timeout is a
- * plain timer rather than `Effect.timeoutFail`, whose racing fiber cost more than the request
- * itself; it, and interruption, destroy the request.
+ * capped while it streams, never following redirects (node:http does not), ending in `done`
+ * exactly once. The timeout is a plain timer rather than `Effect.timeoutFail`, whose racing
+ * fiber cost more than the request itself. The returned function abandons the attempt; it,
+ * and the timeout, destroy the request.
  */
+const nodeCall = (
+  clients: NodeClients,
+  source: Source,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  done: (outcome: AttemptOutcome) => void,
+): (() => void) => {
+  const observedAt = new Date()
+  let settled = false
+  let timer: NodeJS.Timeout | undefined
+  const settle = (outcome: AttemptOutcome) => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    done(outcome)
+  }
+  const unreachable = (cause: unknown) =>
+    settle(Either.left(new UpstreamUnreachable({ source: source.id, reason: describe(cause) })))
+  const tooLarge = () => new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
+  const onResponse = (response: Http.IncomingMessage) => {
+    const status = response.statusCode ?? 0
+    const refuse = (error: UpstreamError) => {
+      settle(Either.left(error))
+      response.destroy()
+    }
+    if (status >= 300 && status < 400)
+      return refuse(new UpstreamRedirect({ source: source.id, status }))
+    if (status < 200 || status >= 300)
+      return refuse(new UpstreamStatus({ source: source.id, status }))
+    if (Number(response.headers["content-length"] ?? Number.NaN) > MAX_UPSTREAM_BYTES)
+      return refuse(tooLarge())
+    const chunks: Array<Buffer> = []
+    let size = 0
+    response.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_UPSTREAM_BYTES) refuse(tooLarge())
+      else chunks.push(chunk)
+    })
+    response.on("error", unreachable)
+    response.on("close", () => {
+      if (!response.complete) unreachable(new Error("connection closed before the body ended"))
+    })
+    response.on("end", () => {
+      const bytes = Buffer.concat(chunks, size)
+      settle(
+        Either.map(parseJson(source, bytes), ({ text, json }) => ({
+          status,
+          contentType: response.headers["content-type"] ?? "application/json",
+          bytes,
+          text,
+          json,
+          observedAt,
+        })),
+      )
+    })
+  }
+  try {
+    const secure = url.startsWith("https:")
+    const request = (secure ? clients.httpsGet : clients.httpGet)(
+      url,
+      { agent: secure ? clients.https : clients.http, headers },
+      onResponse,
+    )
+    request.on("error", unreachable)
+    timer = setTimeout(() => {
+      settle(Either.left(new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs })))
+      request.destroy()
+    }, source.timeoutMs)
+    return () => {
+      settled = true
+      clearTimeout(timer)
+      request.destroy()
+    }
+  } catch (error) {
+    // An invalid header value is refused before anything is sent.
+    unreachable(error)
+    return () => undefined
+  }
+}
+
 const nodeAttempt =
   (clients: NodeClients): Attempt =>
   (source, url, headers) =>
     Effect.async<UpstreamAnswer, UpstreamError>((resume) => {
-      const observedAt = new Date()
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      const settle = (outcome: Effect.Effect<UpstreamAnswer, UpstreamError>) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resume(outcome)
-      }
-      const unreachable = (cause: unknown) =>
-        settle(Effect.fail(new UpstreamUnreachable({ source: source.id, reason: describe(cause) })))
-      const tooLarge = () =>
-        new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
-      const onResponse = (response: Http.IncomingMessage) => {
-        const status = response.statusCode ?? 0
-        const refuse = (error: UpstreamError) => {
-          settle(Effect.fail(error))
-          response.destroy()
-        }
-        if (status >= 300 && status < 400)
-          return refuse(new UpstreamRedirect({ source: source.id, status }))
-        if (status < 200 || status >= 300)
-          return refuse(new UpstreamStatus({ source: source.id, status }))
-        if (Number(response.headers["content-length"] ?? Number.NaN) > MAX_UPSTREAM_BYTES)
-          return refuse(tooLarge())
-        const chunks: Array<Buffer> = []
-        let size = 0
-        response.on("data", (chunk: Buffer) => {
-          size += chunk.length
-          if (size > MAX_UPSTREAM_BYTES) refuse(tooLarge())
-          else chunks.push(chunk)
-        })
-        response.on("error", unreachable)
-        response.on("close", () => {
-          if (!response.complete) unreachable(new Error("connection closed before the body ended"))
-        })
-        response.on("end", () => {
-          const bytes = Buffer.concat(chunks, size)
-          settle(
-            Effect.map(parseJson(source, bytes), ({ text, json }) => ({
-              status,
-              contentType: response.headers["content-type"] ?? "application/json",
-              bytes,
-              text,
-              json,
-              observedAt,
-            })),
-          )
-        })
-      }
-      try {
-        const secure = url.startsWith("https:")
-        const request = (secure ? clients.httpsGet : clients.httpGet)(
-          url,
-          { agent: secure ? clients.https : clients.http, headers },
-          onResponse,
-        )
-        request.on("error", unreachable)
-        timer = setTimeout(() => {
-          settle(
-            Effect.fail(new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs })),
-          )
-          request.destroy()
-        }, source.timeoutMs)
-        return Effect.sync(() => {
-          clearTimeout(timer)
-          request.destroy()
-        })
-      } catch (error) {
-        // An invalid header value is refused before anything is sent.
-        unreachable(error)
-        return undefined
-      }
+      const abandon = nodeCall(clients, source, url, headers, resume)
+      return Effect.sync(abandon)
     })
 
-export class Upstream extends Context.Tag("tidemark/Upstream")<
-  Upstream,
-  { readonly fetch: (source: Source, url: string) => Effect.Effect<UpstreamAnswer, UpstreamError> }
->() {
+export interface UpstreamShape {
+  /** One call as an effect: attempts with their timeout, retries, metrics and the `Upstream.fetch` span. */
+  readonly fetch: (source: Source, url: string) => Effect.Effect<UpstreamAnswer, UpstreamError>
+  /**
+   * The same call, started at once and run to its end outside the caller's fiber, handing
+   * its exit to `done`: the live path's way in, since a call outlives the request that made
+   * it. Under `span` (the caller's, when traced) it runs as `fetch`; untraced over node:http
+   * its first attempt needs no fiber at all.
+   */
+  readonly unsafeStart: (
+    source: Source,
+    url: string,
+    span: Tracer.Span | undefined,
+    done: (exit: CallExit) => void,
+  ) => void
+}
+
+/** `unsafeStart` as `fetch` run on its own fiber of `runtime`. */
+const startOnFiber =
+  (runtime: Runtime.Runtime<never>, fetch: UpstreamShape["fetch"]): UpstreamShape["unsafeStart"] =>
+  (source, url, span, done) => {
+    Runtime.runCallback(runtime)(underSpan(fetch(source, url), span), { onExit: done })
+  }
+
+export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, UpstreamShape>() {
   static readonly layer = Layer.effect(
     Upstream,
-    Effect.map(HttpClient.HttpClient, (client) => ({ fetch: withPolicy(clientAttempt(client)) })),
+    Effect.gen(function* () {
+      const fetch = withPolicy(clientAttempt(yield* HttpClient.HttpClient))
+      return { fetch, unsafeStart: startOnFiber(yield* Effect.runtime<never>(), fetch) }
+    }),
   )
 
   /** Upstream over `fetch`, with redirects handed back instead of followed (any runtime). */
@@ -338,7 +394,36 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<
             clients.https.destroy()
           }),
       )
-      return { fetch: withPolicy(nodeAttempt(clients)) }
+      const runtime = yield* Effect.runtime<never>()
+      const attempt = nodeAttempt(clients)
+      const fetch = withPolicy(attempt)
+      const traced = startOnFiber(runtime, fetch)
+      const unsafeStart: UpstreamShape["unsafeStart"] = (source, url, span, done) => {
+        if (span !== undefined) return traced(source, url, span, done)
+        const started = performance.now()
+        const headers = requestHeaders(source)
+        nodeCall(clients, source, url, headers, (outcome) => {
+          if (Either.isLeft(outcome) && source.retries > 0 && isRetryable(outcome.left)) {
+            // The retries wait between attempts: a fiber's schedule is worth it here.
+            Runtime.runCallback(runtime)(
+              retryAfter(source, attempt(source, url, headers), outcome.left),
+              {
+                onExit: (exit) => {
+                  countCall(source, started, exit)
+                  done(exit)
+                },
+              },
+            )
+            return
+          }
+          const exit: CallExit = Either.isRight(outcome)
+            ? Exit.succeed(outcome.right)
+            : Exit.fail(outcome.left)
+          countCall(source, started, exit)
+          done(exit)
+        })
+      }
+      return { fetch, unsafeStart }
     }),
   )
 }

@@ -1,5 +1,5 @@
 /** Work done for a request outside its own fiber, still counted as part of it. */
-import { Effect, type Tracer } from "effect"
+import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 
 /** Runs `effect` as a child of `span`, its log lines carrying the span's trace and span ids. */
 export const underSpan = <A, E, R>(
@@ -12,3 +12,13 @@ export const underSpan = <A, E, R>(
         Effect.withParentSpan(span),
         Effect.annotateLogs({ traceId: span.traceId, spanId: span.spanId }),
       )
+
+/**
+ * The span `fiber` runs in, when spans are recorded at all (with the tracer off the current
+ * span is a stand-in whose ids mean nothing): the parent of work it starts elsewhere.
+ */
+export const spanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Tracer.Span | undefined => {
+  if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return undefined
+  const span = Context.getOption(fiber.getFiberRef(FiberRef.currentContext), Tracer.ParentSpan)
+  return Option.isSome(span) && span.value._tag === "Span" ? span.value : undefined
+}
