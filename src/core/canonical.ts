@@ -21,7 +21,10 @@ const native = globalThis.process?.getBuiltinModule?.("node:crypto")
 export const sha256Hex: (text: string) => string =
   native === undefined
     ? portableSha256Hex
-    : (text) => native.createHash("sha256").update(text).digest("hex")
+    : typeof native.hash === "function"
+      ? // One call, no hash object: Node 20.12 and later.
+        (text) => native.hash("sha256", text, "hex")
+      : (text) => native.createHash("sha256").update(text).digest("hex")
 
 /** The hash that identifies a tracked content: SHA-256 of its canonical form. */
 export const contentHash = (value: unknown): string => sha256Hex(canonicalJson(value))

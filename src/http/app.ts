@@ -66,7 +66,9 @@ export const makeApp = ({
         )
       : undefined
     const span = opened !== undefined && Exit.isSuccess(opened) ? opened.value : undefined
-    c.set("run", (effect, signal) => run(effect, { span, signal: signal ?? c.req.raw.signal }))
+    c.set("run", (effect, signal) =>
+      run(effect, { span, signal: signal === null ? undefined : (signal ?? c.req.raw.signal) }),
+    )
     await next()
     const route = routePath(c)
     const status = c.res.status

@@ -11,7 +11,7 @@ export type AppServices = Live | Browse | Database | Feed | MetricsExport
 /** What handlers share within one request. */
 export type AppEnv = {
   Variables: {
-    /** Runs an effect as part of this request: under its span, interrupted if the client leaves. */
+    /** Runs an effect as part of this request: under its span, interrupted if the client leaves (unless `null` is given as its signal). */
     run: RequestRunner<AppServices>
     /** How the upstream call went, for the request log line. */
     upstream: string

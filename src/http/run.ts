@@ -16,10 +16,14 @@ export type Runner<R> = <A, E>(
   options?: RunOptions,
 ) => Promise<Exit.Exit<A, E>>
 
-/** A runner bound to one request; `signal` replaces the request's own abort signal. */
+/**
+ * A runner bound to one request; `signal` replaces the request's own abort signal, and
+ * `null` runs the effect to its end even if the client leaves (making the request's signal
+ * costs more than some routes' whole work).
+ */
 export type RequestRunner<R> = <A, E>(
   effect: Effect.Effect<A, E, R>,
-  signal?: AbortSignal,
+  signal?: AbortSignal | null,
 ) => Promise<Exit.Exit<A, E>>
 
 export const makeRunner =
