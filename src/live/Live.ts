@@ -23,7 +23,8 @@ import type { Observed } from "./Observed.js"
 import { Recorder, type Recording } from "./Recorder.js"
 import { type CallExit, Upstream } from "./Upstream.js"
 
-const ID_CACHE_SIZE = 10_000
+/** Query strings whose resource and upstream URL are kept, at most; the oldest go first. */
+const DERIVED_CACHE_SIZE = 10_000
 
 export interface LiveAnswer extends Observed {
   readonly resource: ResourceRef
@@ -31,6 +32,18 @@ export interface LiveAnswer extends Observed {
 }
 
 export type RawParams = Readonly<Record<string, ReadonlyArray<string>>>
+
+/** A live request's query: its text as sent, and its params, parsed only when needed. */
+export interface LiveQuery {
+  readonly text: string
+  readonly params: () => RawParams
+}
+
+/** What a source and a query string make: the resource, and the upstream URL to call. */
+interface Derived {
+  readonly resource: ResourceRef
+  readonly url: string
+}
 
 /** One upstream call and the requests waiting for it: its first, and any that coalesced. */
 interface Flight {
@@ -62,7 +75,7 @@ export class Live extends Context.Tag("tidemark/Live")<
   {
     readonly observe: (
       sourceId: string,
-      params: RawParams,
+      query: LiveQuery,
     ) => Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>
   }
 >() {
@@ -74,16 +87,39 @@ export class Live extends Context.Tag("tidemark/Live")<
       const recorder = yield* Recorder
       const inflight = new Map<string, Flight>()
 
-      // Ids of the keys seen lately: a live request would otherwise hash its key each time.
-      const ids = new Map<string, string>()
-      const idOf = (key: string) => {
-        const known = ids.get(key)
+      /**
+       * Normalises the params and derives the resource and the upstream URL (hashing the key
+       * for its id), or says which param is wrong.
+       */
+      const derive = (source: Source, raw: RawParams): Derived | InvalidRequest => {
+        const checked = normaliseParams(source.params, raw)
+        if (!checked.ok) {
+          return new InvalidRequest({ detail: `param '${checked.param}' ${checked.reason}` })
+        }
+        const built = buildUrl(source.url, checked.params)
+        if (!built.ok) {
+          return new InvalidRequest({ detail: `param '${built.param}' ${built.reason}` })
+        }
+        const key = resourceKey(source.id, checked.params)
+        return {
+          resource: { id: resourceId(key), key, source: source.id, params: checked.params },
+          url: built.url,
+        }
+      }
+
+      // What the query strings seen lately derived: a live request would otherwise parse,
+      // normalise and hash the same params again each time.
+      const derived = new Map<string, Derived>()
+      const derivedOf = (source: Source, query: LiveQuery): Derived | InvalidRequest => {
+        const cacheKey = `${source.id}?${query.text}`
+        const known = derived.get(cacheKey)
         if (known !== undefined) return known
-        const oldest = ids.size >= ID_CACHE_SIZE ? ids.keys().next().value : undefined
-        if (oldest !== undefined) ids.delete(oldest)
-        const id = resourceId(key)
-        ids.set(key, id)
-        return id
+        const made = derive(source, query.params())
+        if (made instanceof InvalidRequest) return made
+        const oldest = derived.size >= DERIVED_CACHE_SIZE ? derived.keys().next().value : undefined
+        if (oldest !== undefined) derived.delete(oldest)
+        derived.set(cacheKey, made)
+        return made
       }
 
       /**
@@ -112,30 +148,14 @@ export class Live extends Context.Tag("tidemark/Live")<
 
       const ask = (
         sourceId: string,
-        raw: RawParams,
+        query: LiveQuery,
         span: Tracer.Span | undefined,
       ): Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError> => {
         const source = sources.find(sourceId)
         if (source === undefined) return Effect.fail(new SourceNotFound({ source: sourceId }))
-        const checked = normaliseParams(source.params, raw)
-        if (!checked.ok) {
-          return Effect.fail(
-            new InvalidRequest({ detail: `param '${checked.param}' ${checked.reason}` }),
-          )
-        }
-        const built = buildUrl(source.url, checked.params)
-        if (!built.ok) {
-          return Effect.fail(
-            new InvalidRequest({ detail: `param '${built.param}' ${built.reason}` }),
-          )
-        }
-        const key = resourceKey(source.id, checked.params)
-        const resource: ResourceRef = {
-          id: idOf(key),
-          key,
-          source: source.id,
-          params: checked.params,
-        }
+        const made = derivedOf(source, query)
+        if (made instanceof InvalidRequest) return Effect.fail(made)
+        const { resource, url } = made
         const shared = source.coalesce ? inflight.get(resource.id) : undefined
         if (shared !== undefined) {
           updateNow(coalescedRequests, 1)
@@ -145,7 +165,7 @@ export class Live extends Context.Tag("tidemark/Live")<
         return Effect.flatMap(
           Effect.uninterruptible(
             Effect.map(recorder.begin(resource, span), (recording) =>
-              launch(source, built.url, resource, span, recording),
+              launch(source, url, resource, span, recording),
             ),
           ),
           (flight) => wait(flight, resource, false),
@@ -153,16 +173,16 @@ export class Live extends Context.Tag("tidemark/Live")<
       }
 
       // Spans only when traced: even a span that records nothing costs a live request its share.
-      const observe = (sourceId: string, raw: RawParams) =>
+      const observe = (sourceId: string, query: LiveQuery) =>
         Effect.withFiberRuntime<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>(
           (fiber) =>
             fiber.getFiberRef(FiberRef.currentTracerEnabled)
               ? Effect.withSpan(
-                  Effect.withFiberRuntime((traced) => ask(sourceId, raw, spanOf(traced))),
+                  Effect.withFiberRuntime((traced) => ask(sourceId, query, spanOf(traced))),
                   "Live.observe",
                   { captureStackTrace: false },
                 )
-              : ask(sourceId, raw, undefined),
+              : ask(sourceId, query, undefined),
         )
 
       return { observe }

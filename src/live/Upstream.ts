@@ -230,6 +230,25 @@ interface NodeClients {
   readonly httpsGet: typeof Https.get
   readonly http: Http.Agent
   readonly https: Https.Agent
+  /** The request options a URL stands for, parsed once for the URLs called lately. */
+  readonly target: (url: string) => Http.RequestOptions
+}
+
+/** URLs whose parsed request options are kept, at most; the oldest go first. */
+const TARGET_CACHE_SIZE = 10_000
+
+const targetCache = (parse: (url: string) => Http.RequestOptions) => {
+  const parsed = new Map<string, Http.RequestOptions>()
+  return (url: string) => {
+    let options = parsed.get(url)
+    if (options === undefined) {
+      options = parse(url)
+      const oldest = parsed.size >= TARGET_CACHE_SIZE ? parsed.keys().next().value : undefined
+      if (oldest !== undefined) parsed.delete(oldest)
+      parsed.set(url, options)
+    }
+    return options
+  }
 }
 
 /** How an attempt ends: its answer, or why there is none. */
@@ -301,8 +320,7 @@ const nodeCall = (
   try {
     const secure = url.startsWith("https:")
     const request = (secure ? clients.httpsGet : clients.httpGet)(
-      url,
-      { agent: secure ? clients.https : clients.http, headers },
+      { ...clients.target(url), agent: secure ? clients.https : clients.http, headers },
       onResponse,
     )
     request.on("error", unreachable)
@@ -376,8 +394,8 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, Upstrea
   static readonly node = Layer.scoped(
     Upstream,
     Effect.gen(function* () {
-      const [http, https] = yield* Effect.promise(() =>
-        Promise.all([import("node:http"), import("node:https")]),
+      const [http, https, { urlToHttpOptions }] = yield* Effect.promise(() =>
+        Promise.all([import("node:http"), import("node:https"), import("node:url")]),
       )
       const clients = yield* Effect.acquireRelease(
         Effect.sync(
@@ -386,6 +404,7 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, Upstrea
             httpsGet: https.get,
             http: new http.Agent({ keepAlive: true }),
             https: new https.Agent({ keepAlive: true }),
+            target: targetCache((url) => urlToHttpOptions(new URL(url))),
           }),
         ),
         (clients) =>

@@ -83,8 +83,14 @@ const describeLive = (sourceIds: ReadonlyArray<string>) =>
 /** `GET /v1/live/:source`: the upstream's body, byte for byte, as soon as it arrives. */
 export const liveRoutes = (sourceIds: ReadonlyArray<string>) =>
   new Hono<AppEnv>().get("/:source", describeLive(sourceIds), async (c) => {
+    const url = c.req.url
+    const at = url.indexOf("?")
+    const query = { text: at < 0 ? "" : url.slice(at + 1), params: () => c.req.queries() }
+    // Not interrupted when the client leaves: the call and its recording go on regardless,
+    // so waiting for the call's end costs less than the request's abort signal would.
     const exit = await c.var.run(
-      Effect.flatMap(Live, (live) => live.observe(c.req.param("source"), c.req.queries())),
+      Effect.flatMap(Live, (live) => live.observe(c.req.param("source"), query)),
+      null,
     )
     return respond(
       exit,
