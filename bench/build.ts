@@ -7,7 +7,7 @@ import { build } from "esbuild"
 import { buildServer, startArguments } from "../scripts/build-server.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-const COMPARED = ["bare", "raw", "naive"] as const
+const COMPARED = ["bare", "raw", "hono-node", "naive"] as const
 
 export const buildTargets = async () => {
   await Promise.all([

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util"
 export const TARGETS = [
   "bare",
   "raw",
+  "hono-node",
   "naive",
   "naive-pg50",
   "tidemark-pg",
@@ -11,8 +12,11 @@ export const TARGETS = [
   "tidemark-pglite",
 ] as const
 export type TargetName = (typeof TARGETS)[number]
-/** naive-pg50 answers at the database's pace (hundreds of ms); it runs when asked for. */
-const DEFAULT_TARGETS = TARGETS.filter((name) => name !== "naive-pg50")
+/**
+ * Run when asked for: naive-pg50 answers at the database's pace (hundreds of ms), and
+ * hono-node only tells what the stack itself costs.
+ */
+const DEFAULT_TARGETS = TARGETS.filter((name) => name !== "naive-pg50" && name !== "hono-node")
 
 export interface Scenario {
   readonly keys: number
@@ -44,7 +48,7 @@ export interface BenchOptions {
 export const USAGE = `npm run bench -- [options]
   --quick                  a few seconds per target over one scenario (CI keeps it working)
   --targets a,b            ${TARGETS.join(", ")}
-                           (default: all but naive-pg50)
+                           (default: all but naive-pg50 and hono-node)
   --scenarios p,q          scenario names, * as a wildcard (k100-c200-u1-off, k1-*-u20-*)
   --keys 1,100  --connections 1,50,200  --latency 20,1  --coalesce on,off
   --duration S             measured seconds per cell (default 4; quick 1.5)
