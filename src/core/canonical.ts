@@ -29,5 +29,28 @@ export const sha256Hex: (text: string) => string =
 /** The hash that identifies a tracked content: SHA-256 of its canonical form. */
 export const contentHash = (value: unknown): string => sha256Hex(canonicalJson(value))
 
-export const canonicallyEqual = (a: unknown, b: unknown): boolean =>
-  canonicalJson(a) === canonicalJson(b)
+/**
+ * Whether two JSON values (as JSON.parse gives them) have the same canonical form, found
+ * without writing either: objects by their keys whatever their order, arrays item by item,
+ * numbers by value.
+ */
+export const canonicallyEqual = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!canonicallyEqual(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const left = a as Record<string, unknown>
+  const right = b as Record<string, unknown>
+  let count = 0
+  for (const key in left) {
+    if (!Object.hasOwn(left, key)) continue
+    if (!Object.hasOwn(right, key) || !canonicallyEqual(left[key], right[key])) return false
+    count++
+  }
+  for (const key in right) if (Object.hasOwn(right, key)) count--
+  return count === 0
+}

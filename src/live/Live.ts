@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Exit, FiberRef, Layer, type Tracer } from "effect"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
-import { track } from "../core/tracked.js"
+import { makeTracker } from "../core/tracked.js"
 import { buildUrl } from "../core/url.js"
 import {
   InvalidRequest,
@@ -51,15 +51,9 @@ interface Flight {
   readonly waiters: Set<(exit: Exit.Exit<Observed, UpstreamError>) => void>
 }
 
-/** The answer with its tracked content; valid JSON can still have no canonical form (a lone surrogate). */
-const observed = (source: Source, exit: CallExit): Exit.Exit<Observed, UpstreamError> => {
-  if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
-  try {
-    return Exit.succeed({ answer: exit.value, tracked: track(exit.value.json, source.tracking) })
-  } catch {
-    return Exit.fail(new UpstreamInvalidJson({ source: source.id }))
-  }
-}
+/** Resources whose latest tracked content is remembered, at most, and their bodies' bytes in all. */
+const REMEMBERED_MAX = 10_000
+const REMEMBERED_BYTES_MAX = 16 * 1024 * 1024
 
 const wait = (flight: Flight, resource: ResourceRef, coalesced: boolean) =>
   Effect.async<LiveAnswer, UpstreamError>((resume) => {
@@ -86,6 +80,25 @@ export class Live extends Context.Tag("tidemark/Live")<
       const upstream = yield* Upstream
       const recorder = yield* Recorder
       const inflight = new Map<string, Flight>()
+      const track = makeTracker(REMEMBERED_MAX, REMEMBERED_BYTES_MAX)
+
+      /** The answer with its tracked content; valid JSON can still have no canonical form (a lone surrogate). */
+      const observed = (
+        source: Source,
+        resource: ResourceRef,
+        exit: CallExit,
+      ): Exit.Exit<Observed, UpstreamError> => {
+        if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+        const answer = exit.value
+        try {
+          return Exit.succeed({
+            answer,
+            tracked: track(resource.id, answer.json, source.tracking, answer.bytes.length),
+          })
+        } catch {
+          return Exit.fail(new UpstreamInvalidJson({ source: source.id }))
+        }
+      }
 
       /**
        * Normalises the params and derives the resource and the upstream URL (hashing the key
@@ -136,7 +149,7 @@ export class Live extends Context.Tag("tidemark/Live")<
         const flight: Flight = { exit: undefined, waiters: new Set() }
         if (source.coalesce) inflight.set(resource.id, flight)
         upstream.unsafeStart(source, url, span, (exit) => {
-          const answered = observed(source, exit)
+          const answered = observed(source, resource, exit)
           if (inflight.get(resource.id) === flight) inflight.delete(resource.id)
           flight.exit = answered
           for (const wake of flight.waiters) wake(answered)

@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { canonicalJson, canonicallyEqual, contentHash } from "../../src/core/canonical.js"
-import { jsonValue, reorderKeys, withoutNegativeZero } from "./json.js"
+import { jsonValue, nodes, reorderKeys, replaceAt, withoutNegativeZero } from "./json.js"
 
 /** The value with every object's keys shuffled, each object independently. */
 const withShuffledKeys = fc
@@ -115,5 +115,40 @@ describe("contentHash", () => {
     expect(contentHash({ a: 1 })).toBe(
       "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862",
     )
+  })
+})
+
+describe("canonicallyEqual", () => {
+  /** A value and a copy with one node replaced by another value, which may be equal to it. */
+  const oneNodeReplaced = fc.tuple(jsonValue, fc.nat(), jsonValue).map(([value, pick, other]) => {
+    const all = nodes(value)
+    const target = all[pick % all.length]?.path ?? []
+    return [value, replaceAt(value, target, other)] as const
+  })
+  const pair = fc.oneof(
+    fc.tuple(jsonValue, jsonValue),
+    withShuffledKeys,
+    oneNodeReplaced,
+    jsonValue.map((value) => [value, withoutNegativeZero(value)] as const),
+  )
+
+  it("agrees with comparing the canonical forms, for any two JSON values", () => {
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        expect(canonicallyEqual(a, b)).toBe(canonicalJson(a) === canonicalJson(b))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it("tells arrays from objects with the same members, and counts keys on both sides", () => {
+    expect(canonicallyEqual([1], { 0: 1 })).toBe(false)
+    expect(canonicallyEqual({ a: 1 }, { a: 1, b: 2 })).toBe(false)
+    expect(canonicallyEqual({ a: 1, b: 2 }, { a: 1 })).toBe(false)
+    expect(canonicallyEqual(JSON.parse('{"__proto__":1}'), JSON.parse('{"__proto__":1}'))).toBe(
+      true,
+    )
+    expect(canonicallyEqual(JSON.parse('{"__proto__":1}'), {})).toBe(false)
+    expect(canonicallyEqual(-0, 0)).toBe(true)
   })
 })

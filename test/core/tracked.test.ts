@@ -2,8 +2,8 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { contentHash } from "../../src/core/canonical.js"
 import { parsePointer } from "../../src/core/pointer.js"
-import { type TrackingRule, track, trackedContent } from "../../src/core/tracked.js"
-import { documentWithPointers, isLeaf, nodes, removedBy, replaceAt } from "./json.js"
+import { makeTracker, type TrackingRule, track, trackedContent } from "../../src/core/tracked.js"
+import { documentWithPointers, isLeaf, jsonValue, nodes, removedBy, replaceAt } from "./json.js"
 
 const rule = (select: string, ...ignore: Array<string>): TrackingRule => ({
   select: parsePointer(select),
@@ -67,5 +67,55 @@ describe("trackedContent and track", () => {
         expect(track(changed, tracking).hash).not.toBe(track(doc, tracking).hash)
       }),
     )
+  })
+})
+
+describe("makeTracker", () => {
+  const whole: TrackingRule = { select: [], ignore: [] }
+
+  it("gives every answer the hash track gives it, whatever it remembers and forgets", () => {
+    // Few resources and small bounds, so answers repeat, change back and get forgotten.
+    const answers = fc.array(
+      fc.tuple(
+        fc.constantFrom("a", "b", "c"),
+        fc.oneof(jsonValue, fc.constant({ v: 1 })),
+        fc.nat(8),
+      ),
+      { maxLength: 40 },
+    )
+    fc.assert(
+      fc.property(answers, (sequence) => {
+        const tracker = makeTracker(2, 10)
+        for (const [id, body, weight] of sequence) {
+          expect(tracker(id, body, whole, weight).hash).toBe(track(body, whole).hash)
+        }
+      }),
+    )
+  })
+
+  it("hands back what it remembered for an unchanged answer, without hashing it again", () => {
+    const tracker = makeTracker(10, 1000)
+    const first = tracker("r", { price: 1, at: "09:00" }, rule("", "/at"), 10)
+    const again = tracker("r", { at: "09:01", price: 1.0 }, rule("", "/at"), 10)
+    expect(again).toBe(first)
+    const changed = tracker("r", { price: 2, at: "09:02" }, rule("", "/at"), 10)
+    expect(changed).not.toBe(first)
+    expect(changed.hash).toBe(track({ price: 2 }, whole).hash)
+  })
+
+  it("remembers at most its resources and its weight, forgetting the oldest first", () => {
+    const tracker = makeTracker(2, 100)
+    const a = tracker("a", 1, whole, 10)
+    tracker("b", 1, whole, 10)
+    expect(tracker("a", 1, whole, 10)).toBe(a)
+    tracker("c", 1, whole, 10)
+    // Three resources for two places: a, remembered first, is forgotten.
+    expect(tracker("a", 1, whole, 10)).not.toBe(a)
+    const heavy = tracker("d", 1, whole, 101)
+    expect(tracker("d", 1, whole, 101)).not.toBe(heavy)
+    const b = tracker("b", 2, whole, 60)
+    tracker("c", 2, whole, 60)
+    // 120 of weight for 100: b goes.
+    expect(tracker("b", 2, whole, 60)).not.toBe(b)
   })
 })
