@@ -19,6 +19,8 @@ export interface ResourceRef {
 export interface LatestVersion {
   readonly version: number
   readonly hash: string
+  /** When its observation was made: no later version is older (guarantee 4). */
+  readonly observedAt: Date | null
 }
 
 export interface Observation {
@@ -43,8 +45,13 @@ export type AppendOutcome =
       readonly changes: number
       readonly tracked: string
     }
-  | { readonly _tag: "Unchanged"; readonly version: number }
-  | { readonly _tag: "Stale"; readonly version: number; readonly latestHash: string | null }
+  | { readonly _tag: "Unchanged"; readonly version: number; readonly observedAt: Date | null }
+  | {
+      readonly _tag: "Stale"
+      readonly version: number
+      readonly latestHash: string | null
+      readonly latestObservedAt: Date | null
+    }
 
 /** The first version's patch builds its content from nothing. */
 const patchFrom = (previous: string | undefined, content: unknown): Array<PatchOperation> =>
@@ -81,7 +88,7 @@ export class History extends Context.Tag("tidemark/History")<
       // Compiled once: the read runs for most live requests, only its parameter changes.
       const latestQuery = db
         .selectFrom("resources")
-        .select(["latest_version", "latest_hash"])
+        .select(["latest_version", "latest_hash", "latest_observed_at"])
         .where("id", "=", "")
         .compile()
 
@@ -100,6 +107,7 @@ export class History extends Context.Tag("tidemark/History")<
                   : Option.some<LatestVersion>({
                       version: row.latest_version,
                       hash: row.latest_hash,
+                      observedAt: row.latest_observed_at,
                     }),
               )
             },
@@ -173,7 +181,11 @@ export class History extends Context.Tag("tidemark/History")<
               ])
               .executeTakeFirstOrThrow()
             if (current.latest_hash === observation.hash) {
-              return { _tag: "Unchanged", version: current.latest_version }
+              return {
+                _tag: "Unchanged",
+                version: current.latest_version,
+                observedAt: current.latest_observed_at,
+              }
             }
             if (
               current.latest_observed_at !== null &&
@@ -183,6 +195,7 @@ export class History extends Context.Tag("tidemark/History")<
                 _tag: "Stale",
                 version: current.latest_version,
                 latestHash: current.latest_hash,
+                latestObservedAt: current.latest_observed_at,
               }
             }
             // The subquery reads with the statement's snapshot: when another writer's version

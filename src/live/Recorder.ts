@@ -50,27 +50,57 @@ export interface RecorderShape {
 }
 
 /**
- * What is known of a resource's latest version: its hash, its number and, when this process
- * wrote it, its tracked content (canonical JSON) for the next append to build on. None when
- * nothing can be told.
+ * What is known of a resource's latest version: its hash, its number, when its observation
+ * was made (when known) and, when this process wrote it, its tracked content (canonical
+ * JSON) for the next append to build on. None when nothing can be told.
  */
 interface Latest {
   readonly hash: string
   readonly version: number
+  readonly observedAt: Date | undefined
   readonly tracked: string | undefined
 }
 type Known = Option.Option<Latest>
 
-const knownAfter = (outcome: AppendOutcome, hash: string): Known =>
-  outcome._tag === "Stale"
-    ? outcome.latestHash === null
-      ? Option.none()
-      : Option.some({ hash: outcome.latestHash, version: outcome.version, tracked: undefined })
-    : Option.some({
-        hash,
+const knownAfter = (outcome: AppendOutcome, observation: Observation): Known => {
+  switch (outcome._tag) {
+    case "Stale":
+      return outcome.latestHash === null
+        ? Option.none()
+        : Option.some({
+            hash: outcome.latestHash,
+            version: outcome.version,
+            observedAt: outcome.latestObservedAt ?? undefined,
+            tracked: undefined,
+          })
+    case "Unchanged":
+      return Option.some({
+        hash: observation.hash,
         version: outcome.version,
-        tracked: outcome._tag === "Appended" ? outcome.tracked : undefined,
+        observedAt: outcome.observedAt ?? undefined,
+        tracked: undefined,
       })
+    case "Appended":
+      return Option.some({
+        hash: observation.hash,
+        version: outcome.version,
+        observedAt: observation.observedAt,
+        tracked: outcome.tracked,
+      })
+  }
+}
+
+/**
+ * The decision that needs no database: unchanged when the content is what the resource is
+ * known to hold, stale when the observation is older than the latest version known (the
+ * database's latest is at least as new: history never goes back in time).
+ */
+const decidedFrom = (known: Known, hash: string, observedAt: Date) => {
+  if (Option.isNone(known)) return undefined
+  if (known.value.hash === hash) return "unchanged"
+  const latest = known.value.observedAt
+  return latest !== undefined && observedAt < latest ? "stale" : undefined
+}
 
 const writtenOf = ({ version, tracked }: Latest): Written | undefined =>
   tracked === undefined ? undefined : { version, tracked }
@@ -212,8 +242,9 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         Effect.gen(function* () {
           const { resource, hash } = observation
           const answeredAt = Date.now()
-          if (Option.isSome(known) && known.value.hash === hash) {
-            yield* Metric.increment(recordings("unchanged"))
+          const decided = decidedFrom(known, hash, observation.observedAt)
+          if (decided !== undefined) {
+            yield* Metric.increment(recordings(decided))
             return known
           }
           // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
@@ -242,7 +273,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               Effect.annotateLogs({ resource: resource.key, version: outcome.right.version }),
             )
           }
-          return knownAfter(outcome.right, hash)
+          return knownAfter(outcome.right, observation)
         }).pipe(
           Effect.withSpan("Recorder.record", {
             attributes: { "tidemark.resource": observation.resource.key },
@@ -264,7 +295,12 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 ? yield* next.read.pipe(
                     Effect.map(
                       Option.map(
-                        ({ hash, version }): Latest => ({ hash, version, tracked: undefined }),
+                        ({ hash, version, observedAt }): Latest => ({
+                          hash,
+                          version,
+                          observedAt: observedAt ?? undefined,
+                          tracked: undefined,
+                        }),
                       ),
                     ),
                     Effect.orElseSucceed((): Known => Option.none()),
@@ -308,14 +344,13 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         const { answer, tracked } = exit.value
         const first = !lane.draining && lane.queue.length === 0
         // Nothing to wait for and nothing to write: the decision the queue would take
-        // (unchanged, against what the lane knew before the call) is taken here.
-        if (
-          first &&
-          opened.read === undefined &&
-          Option.isSome(lane.known) &&
-          lane.known.value.hash === tracked.hash
-        ) {
-          updateNow(recordings("unchanged"), 1)
+        // (unchanged or stale, against what the lane knew before the call) is taken here.
+        const decided =
+          first && opened.read === undefined
+            ? decidedFrom(lane.known, tracked.hash, answer.observedAt)
+            : undefined
+        if (decided !== undefined) {
+          updateNow(recordings(decided), 1)
           return leave(resource.id, lane, opened.release)
         }
         lane.queue.push({

@@ -115,10 +115,11 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
     const third = await append(observed(102, 3_000), writtenBy(first))
     expect(third).toMatchObject({ _tag: "Appended", version: 3, changes: 1 })
 
-    // The same content as the latest: nothing written.
+    // The same content as the latest: nothing written; the latest's observation time is told.
     expect(await append(observed(102, 4_000), writtenBy(third))).toEqual({
       _tag: "Unchanged",
       version: 3,
+      observedAt: new Date(3_000),
     })
 
     // Older than the latest observation: counted stale, nothing written.
@@ -126,6 +127,7 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
       _tag: "Stale",
       version: 3,
       latestHash: contentHash({ symbol: "TDMK", price: 102 }),
+      latestObservedAt: new Date(3_000),
     })
 
     const rows = await stored()

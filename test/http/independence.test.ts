@@ -8,11 +8,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { databaseErrors } from "../../src/metrics.js"
 import { freshPostgres, POSTGRES_URL, type TestDatabase } from "../support/databases.js"
 import { etagHash, resourceOf, versionsOf } from "../support/history.js"
-import { counterValue, recordingsSince, recordingsSnapshot } from "../support/metrics.js"
+import {
+  counterValue,
+  pendingRecordings,
+  recordingsSince,
+  recordingsSnapshot,
+} from "../support/metrics.js"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js"
 import { startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
-import { waitFor } from "../support/waiting.js"
+import { deferred, waitFor } from "../support/waiting.js"
 
 describe("the live answer and the database", () => {
   let database: TestDatabase
@@ -44,6 +49,13 @@ describe("the live answer and the database", () => {
             url: `${upstream.url}/prices/{pair}`,
             params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
             select: "/data",
+          },
+          // Concurrent requests each make their own call, so answers can arrive out of order.
+          unshared: {
+            url: `${upstream.url}/prices/{pair}`,
+            params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+            select: "/data",
+            coalesce: false,
           },
         },
       },
@@ -163,5 +175,44 @@ describe("the live answer and the database", () => {
     } finally {
       process.off("uncaughtExceptionMonitor", onCrash)
     }
+  })
+
+  it("decides an answer older than the latest version it knows as stale, without the database", async () => {
+    const releaseOlder = deferred()
+    const olderArrived = deferred<number>()
+    let calls = 0
+    upstream.route("/prices/JPY-USD", async (_, response) => {
+      calls++
+      if (calls > 1) return sendJson(response, { data: { amount: "0.0070" } })
+      olderArrived.resolve(Date.now())
+      await releaseOlder.promise
+      sendJson(response, { data: { amount: "0.0060" } })
+    })
+    const before = await recordingsSnapshot(tidemark)
+    const older = tidemark.request("/v1/live/unshared?pair=JPY-USD")
+    const arrivedAt = await olderArrived.promise
+    await waitFor("the clock to move past the older call", () => Date.now() > arrivedAt)
+    expect((await tidemark.request("/v1/live/unshared?pair=JPY-USD")).status).toBe(200)
+    await waitFor(
+      "the newer answer to be stored",
+      async () => (await storedVersions("unshared?pair=JPY-USD")) === 1,
+    )
+
+    // From here on a round trip to PostgreSQL takes two minutes: a decision that needed
+    // the database would not be taken within the wait below.
+    proxy.setDelay(120_000)
+    releaseOlder.resolve()
+    expect((await older).status).toBe(200)
+    await waitFor(
+      "the older answer to be decided",
+      async () => (await recordingsSince(tidemark, before)).stale === 1,
+    )
+    expect(await recordingsSince(tidemark, before)).toMatchObject({
+      appended: 1,
+      stale: 1,
+      failed: 0,
+    })
+    expect(await pendingRecordings(tidemark)).toBe(0)
+    expect(await storedVersions("unshared?pair=JPY-USD")).toBe(1)
   })
 })
