@@ -4,7 +4,7 @@
  * it arrives. The call runs outside the request's fiber and hands its answer to the
  * recorder whatever becomes of the request.
  */
-import { Context, Effect, Exit, FiberRef, Layer, type Tracer } from "effect"
+import { Context, Effect, Exit, FiberRef, Layer, Runtime, type Tracer } from "effect"
 import { normaliseParams, resourceId, resourceKey } from "../core/params.js"
 import { makeTracker } from "../core/tracked.js"
 import { buildUrl } from "../core/url.js"
@@ -79,6 +79,7 @@ export class Live extends Context.Tag("tidemark/Live")<
       const sources = yield* Sources
       const upstream = yield* Upstream
       const recorder = yield* Recorder
+      const runtime = yield* Effect.runtime<never>()
       const inflight = new Map<string, Flight>()
       const track = makeTracker(REMEMBERED_MAX, REMEMBERED_BYTES_MAX)
 
@@ -154,7 +155,16 @@ export class Live extends Context.Tag("tidemark/Live")<
           flight.exit = answered
           for (const wake of flight.waiters) wake(answered)
           flight.waiters.clear()
-          recording.end(answered)
+          try {
+            recording.end(answered)
+          } catch (defect) {
+            // This runs in the HTTP client's callback: a defect must not escape and end the process.
+            Runtime.runFork(runtime)(
+              Effect.logError("recording failed").pipe(
+                Effect.annotateLogs({ resource: resource.key, error: String(defect) }),
+              ),
+            )
+          }
         })
         return flight
       }
