@@ -19,6 +19,8 @@ export interface AppSettings {
   readonly logFormat: LogFormat | undefined
   readonly shutdownTimeoutMs: number
   readonly recorderQueueMax: number
+  /** PostgreSQL connections pooled at most (the watch's listening connection is one more). */
+  readonly dbPoolSize: number
   readonly metricsToken: Redacted.Redacted<string> | undefined
   readonly otlpEndpoint: string | undefined
   readonly serviceName: string
@@ -27,6 +29,12 @@ export interface AppSettings {
 const nonNegativeInteger = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.validate({ message: "Expected an integer of 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(fallback),
+  )
+
+const positiveInteger = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected an integer of 1 or more", validation: (n) => n >= 1 }),
     Config.withDefault(fallback),
   )
 
@@ -71,6 +79,7 @@ export const settingsConfig: Config.Config<AppSettings> = Config.all({
   ),
   shutdownTimeoutMs: nonNegativeInteger("TIDEMARK_SHUTDOWN_TIMEOUT_MS", 10_000),
   recorderQueueMax: nonNegativeInteger("TIDEMARK_RECORDER_QUEUE_MAX", 10_000),
+  dbPoolSize: positiveInteger("TIDEMARK_DB_POOL_SIZE", 10),
   metricsToken: Config.option(Config.redacted("TIDEMARK_METRICS_TOKEN")).pipe(
     Config.map((token) => (token._tag === "Some" ? token.value : undefined)),
   ),

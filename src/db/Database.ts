@@ -52,10 +52,10 @@ const openPostgres = async (url: Redacted.Redacted<string>, poolSize: number): P
   }
 }
 
-const openKysely = (target: DatabaseTarget) =>
+const openKysely = (target: DatabaseTarget, poolSize: number) =>
   Effect.tryPromise({
     try: async (): Promise<Opened> => {
-      if (target._tag === "Postgres") return openPostgres(target.url, 10)
+      if (target._tag === "Postgres") return openPostgres(target.url, poolSize)
       const { PGlite } = await import("@electric-sql/pglite")
       if (target._tag === "PgliteMemory") {
         return {
@@ -108,8 +108,8 @@ export class Database extends Context.Tag("tidemark/Database")<Database, Databas
   static readonly layer = Layer.scoped(
     Database,
     Effect.gen(function* () {
-      const { database } = yield* AppConfig
-      const { db } = yield* acquire(openKysely(database))
+      const { database, dbPoolSize } = yield* AppConfig
+      const { db } = yield* acquire(openKysely(database, dbPoolSize))
       const applied = yield* Effect.tryPromise({
         try: () => migrateToLatest(db),
         catch: (error) =>

@@ -45,6 +45,11 @@ const cases: ReadonlyArray<StartupError> = [
     env: { TIDEMARK_RECORDER_QUEUE_MAX: "-1" },
     names: "TIDEMARK_RECORDER_QUEUE_MAX",
   },
+  {
+    fault: "TIDEMARK_DB_POOL_SIZE=0",
+    env: { TIDEMARK_DB_POOL_SIZE: "0" },
+    names: "TIDEMARK_DB_POOL_SIZE",
+  },
   { fault: "DATABASE_URL=mysql://x", env: { DATABASE_URL: "mysql://x" }, names: "DATABASE_URL" },
   {
     fault: "a header that refers to an unset variable",

@@ -18,6 +18,7 @@ export const defaultSettings = (database: DatabaseTarget): AppSettings => ({
   logFormat: "json",
   shutdownTimeoutMs: 10_000,
   recorderQueueMax: 10_000,
+  dbPoolSize: 10,
   metricsToken: undefined,
   otlpEndpoint: undefined,
   serviceName: "tidemark",
