@@ -38,6 +38,7 @@ export interface BenchOptions {
   readonly changeEvery: number
   readonly settleS: number
   readonly queueMax: number | undefined
+  readonly dbPool: number | undefined
   readonly out: string
   readonly append: boolean
   readonly cpuProfDir: string | undefined
@@ -56,6 +57,7 @@ export const USAGE = `npm run bench -- [options]
   --change-every N         the upstream's value of a key changes every N requests (default 50)
   --settle S               longest wait for recordings to settle after the load (default 10; quick 5)
   --queue-max N            TIDEMARK_RECORDER_QUEUE_MAX for Tidemark (default: Tidemark's own)
+  --db-pool N              TIDEMARK_DB_POOL_SIZE for Tidemark (default: Tidemark's own)
   --out FILE               where the report is appended (default BENCHMARKS.md)
   --no-append              print the report only (the default with --quick)
   --cpu-prof DIR           run Tidemark with --cpu-prof, profiles written to DIR
@@ -101,6 +103,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
       "change-every": { type: "string" },
       settle: { type: "string" },
       "queue-max": { type: "string" },
+      "db-pool": { type: "string" },
       out: { type: "string", default: "BENCHMARKS.md" },
       append: { type: "boolean" },
       "no-append": { type: "boolean", default: false },
@@ -139,6 +142,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
   const seconds = (text: string | undefined, fallback: number) =>
     numbers(text, [fallback], "seconds")[0] ?? fallback
   const queueMax = values["queue-max"]
+  const dbPool = values["db-pool"]
   return {
     quick,
     targets,
@@ -148,6 +152,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
     changeEvery: Math.max(1, seconds(values["change-every"], 50)),
     settleS: seconds(values.settle, quick ? 5 : 10),
     queueMax: queueMax === undefined ? undefined : Number(queueMax),
+    dbPool: dbPool === undefined ? undefined : Number(dbPool),
     out: values.out,
     append: values.append ?? (!values["no-append"] && !quick),
     cpuProfDir: values["cpu-prof"],

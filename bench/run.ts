@@ -99,6 +99,7 @@ const main = async () => {
     pgliteDir: join(scratch, "pglite"),
     postgres,
     queueMax: options.queueMax,
+    dbPool: options.dbPool,
     cpuProfDir: options.cpuProfDir,
     tidemarkBundle: options.tidemarkBundle,
   }
@@ -151,7 +152,8 @@ const main = async () => {
     `Machine: ${cpuModel()}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}.`,
     `Each cell: ${options.warmupS} s warm-up on other keys, then ${options.durationS} s measured (autocannon in its own process);`,
     `the upstream's value of a key changes every ${options.changeEvery} requests; Tidemark runs with LOG_LEVEL=warn` +
-      `${options.queueMax === undefined ? "" : ` and TIDEMARK_RECORDER_QUEUE_MAX=${options.queueMax}`}; "50" targets reach PostgreSQL through a proxy adding ${DB_DELAY_MS} ms each way.`,
+      `${options.queueMax === undefined ? "" : ` and TIDEMARK_RECORDER_QUEUE_MAX=${options.queueMax}`}` +
+      `${options.dbPool === undefined ? "" : ` and TIDEMARK_DB_POOL_SIZE=${options.dbPool}`}; "50" targets reach PostgreSQL through a proxy adding ${DB_DELAY_MS} ms each way.`,
     `Tidemark runs as ${options.tidemarkBundle === undefined ? `\`npm start\` runs it (\`node ${startArguments().join(" ")}\`)` : `\`node ${options.tidemarkBundle}\`, another build than npm start's`}; the other targets as bundles, with node alone.`,
     ...notes,
     "",

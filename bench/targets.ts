@@ -22,6 +22,7 @@ export interface Stage {
       }
     | undefined
   readonly queueMax: number | undefined
+  readonly dbPool: number | undefined
   readonly cpuProfDir: string | undefined
   readonly tidemarkBundle: string | undefined
 }
@@ -109,6 +110,7 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
     ...(stage.queueMax === undefined
       ? {}
       : { TIDEMARK_RECORDER_QUEUE_MAX: String(stage.queueMax) }),
+    ...(stage.dbPool === undefined ? {} : { TIDEMARK_DB_POOL_SIZE: String(stage.dbPool) }),
   }
   const { script, nodeArgs } =
     isTidemark && stage.tidemarkBundle !== undefined
