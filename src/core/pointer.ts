@@ -42,21 +42,44 @@ export const resolvePointer = (document: unknown, pointer: Pointer): unknown => 
   return current
 }
 
+/** What `removeMatched` leaves of a member that a pointer names entirely. */
+const REMOVED: unique symbol = Symbol("removed")
+
+/**
+ * What remains of the member `key` of a value: itself, shared, when no pointer reaches it
+ * (JSON values are never changed in place), nothing when a pointer names it, else a copy.
+ */
+const keptMember = (pointers: ReadonlyArray<Pointer>, key: string, child: unknown) => {
+  let rest: Array<Pointer> | undefined
+  for (const pointer of pointers) {
+    const head = pointer[0]
+    if (head !== "*" && head !== key) continue
+    if (pointer.length === 1) return REMOVED
+    rest ??= []
+    rest.push(pointer.slice(1))
+  }
+  return rest === undefined ? child : removeMatched(child, rest)
+}
+
 /** `value` without what `pointers` match; each pointer is matched against `value` as given. */
 const removeMatched = (value: unknown, pointers: ReadonlyArray<Pointer>): unknown => {
   if (pointers.length === 0) return value
-  const kept = (key: string, child: unknown): [unknown] | [] => {
-    const applying = pointers.filter(([head]) => head === "*" || head === key)
-    if (applying.some((pointer) => pointer.length === 1)) return []
-    const rest = applying.map((pointer) => pointer.slice(1))
-    return [removeMatched(child, rest)]
+  if (Array.isArray(value)) {
+    const items: Array<unknown> = []
+    value.forEach((item, index) => {
+      const kept = keptMember(pointers, String(index), item)
+      if (kept !== REMOVED) items.push(kept)
+    })
+    return items
   }
-  if (Array.isArray(value)) return value.flatMap((item, index) => kept(String(index), item))
   if (isObject(value)) {
+    const entries: Array<[string, unknown]> = []
+    for (const [key, child] of Object.entries(value)) {
+      const kept = keptMember(pointers, key, child)
+      if (kept !== REMOVED) entries.push([key, kept])
+    }
     // fromEntries defines own properties, so a "__proto__" member stays a member.
-    return Object.fromEntries(
-      Object.entries(value).flatMap(([key, child]) => kept(key, child).map((item) => [key, item])),
-    )
+    return Object.fromEntries(entries)
   }
   return value
 }
