@@ -85,7 +85,8 @@ const removeMatched = (value: unknown, pointers: ReadonlyArray<Pointer>): unknow
 }
 
 /**
- * A copy of `document` without the values at `pointers`; `*` matches every key or index.
+ * `document` without the values at `pointers`, `*` matching every key or index; what no
+ * pointer reaches is shared with `document`, not copied.
  * All pointers are matched against `document` itself, so removing an array item does not
  * shift what the other pointers name.
  */
