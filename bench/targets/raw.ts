@@ -2,13 +2,13 @@
  * The raw proxy: a plain node:http server and node:http client with a keep-alive agent,
  * no framework, no database: the ceiling for a proxy in Node on this machine.
  */
-import { Agent, createServer, get } from "node:http"
+import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { nodeClient } from "./node-client.js"
 import { listening, targetSettings } from "./settings.js"
 
 const { port, upstreamUrl } = targetSettings()
-const upstream = new URL(upstreamUrl)
-const agent = new Agent({ keepAlive: true })
+const fetchQuote = nodeClient(upstreamUrl)
 
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? "/", "http://target")
@@ -17,29 +17,17 @@ const server = createServer((request, response) => {
     response.end('{"status":"ok"}')
     return
   }
-  const key = url.searchParams.get("key") ?? ""
-  get(
-    {
-      host: upstream.hostname,
-      port: upstream.port,
-      path: `/q/${encodeURIComponent(key)}`,
-      agent,
-    },
-    (answer) => {
-      const chunks: Array<Buffer> = []
-      answer.on("data", (chunk: Buffer) => chunks.push(chunk))
-      answer.on("end", () => {
-        const body = Buffer.concat(chunks)
-        response.writeHead(answer.statusCode ?? 502, {
-          "content-type": answer.headers["content-type"] ?? "application/json",
-          "content-length": body.length,
-        })
-        response.end(body)
-      })
-    },
-  ).on("error", () => {
-    response.writeHead(502)
-    response.end()
+  fetchQuote(url.searchParams.get("key") ?? "", (fetched) => {
+    if (fetched === undefined) {
+      response.writeHead(502)
+      response.end()
+      return
+    }
+    response.writeHead(fetched.status, {
+      "content-type": fetched.contentType,
+      "content-length": fetched.body.length,
+    })
+    response.end(fetched.body)
   })
 })
 server.keepAliveTimeout = 60_000
