@@ -1,10 +1,11 @@
 /** The Hono app: a plain `fetch` handler over the application's services. */
-import { Clock, Effect, Exit, type Redacted } from "effect"
+import { Clock, Context, Effect, Exit, type Redacted } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
 import { describeRoute, openAPIRouteHandler } from "hono-openapi"
 import packageJson from "../../package.json" with { type: "json" }
 import type { AppSettings } from "../Config.js"
+import { Live } from "../live/Live.js"
 import { httpRequestDuration, httpRequests, updateNow } from "../metrics.js"
 import type { SourcesShape } from "../Sources.js"
 import type { WebAssets } from "../web/assets.js"
@@ -128,7 +129,14 @@ export const makeApp = ({
     v1.use("*", bearerAuth(apiToken), describeRoute({ responses: unauthorized }))
   }
   v1.route("/sources", sourceRoutes(sources))
-  v1.route("/live", liveRoutes(sources.all.map((source) => source.id)))
+  v1.route(
+    "/live",
+    liveRoutes(
+      sources.all.map((source) => source.id),
+      // Untraced, the live path runs no effect at all; traced, it runs as one for its spans.
+      traced ? undefined : Context.get(run.context, Live),
+    ),
+  )
   v1.route("/resources", eventRoutes())
   v1.route("/resources", resourceRoutes())
   app.route("/v1", v1)

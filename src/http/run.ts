@@ -1,4 +1,4 @@
-import { Cause, type Effect, Exit, Option, Runtime, type Tracer } from "effect"
+import { Cause, type Context, type Effect, Exit, Option, Runtime, type Tracer } from "effect"
 import type { ApiError } from "../Errors.js"
 import { underSpan } from "../telemetry/span.js"
 import { internalErrorProblem, makeProblem, problemFor, problemResponse } from "./problem.js"
@@ -10,11 +10,12 @@ export interface RunOptions {
   readonly span?: Tracer.Span | undefined
 }
 
-/** Runs an effect of the application's services to completion; the HTTP edge's only way in. */
-export type Runner<R> = <A, E>(
-  effect: Effect.Effect<A, E, R>,
-  options?: RunOptions,
-) => Promise<Exit.Exit<A, E>>
+/** Runs an effect of the application's services to completion: the HTTP edge's way in. */
+export interface Runner<R> {
+  <A, E>(effect: Effect.Effect<A, E, R>, options?: RunOptions): Promise<Exit.Exit<A, E>>
+  /** The services themselves, for the one path that calls a service outside any fiber. */
+  readonly context: Context.Context<R>
+}
 
 /**
  * A runner bound to one request; `signal` replaces the request's own abort signal, and
@@ -26,13 +27,15 @@ export type RequestRunner<R> = <A, E>(
   signal?: AbortSignal | null,
 ) => Promise<Exit.Exit<A, E>>
 
-export const makeRunner =
-  <R>(runtime: Runtime.Runtime<R>): Runner<R> =>
-  (effect, options = {}) =>
-    Runtime.runPromiseExit(runtime)(
-      underSpan(effect, options.span),
-      options.signal === undefined ? undefined : { signal: options.signal },
-    )
+export const makeRunner = <R>(runtime: Runtime.Runtime<R>): Runner<R> =>
+  Object.assign(
+    <A, E>(effect: Effect.Effect<A, E, R>, options: RunOptions = {}) =>
+      Runtime.runPromiseExit(runtime)(
+        underSpan(effect, options.span),
+        options.signal === undefined ? undefined : { signal: options.signal },
+      ),
+    { context: runtime.context },
+  )
 
 export const internalError = () => {
   const { status, code, title } = internalErrorProblem

@@ -55,24 +55,49 @@ interface Flight {
 const REMEMBERED_MAX = 10_000
 const REMEMBERED_BYTES_MAX = 16 * 1024 * 1024
 
+/**
+ * Hands the flight's outcome to `wake`, now or when the call ends, as `resource`'s answer;
+ * gives back what stops waiting.
+ */
+const join = (
+  flight: Flight,
+  resource: ResourceRef,
+  coalesced: boolean,
+  wake: (exit: Exit.Exit<LiveAnswer, UpstreamError>) => void,
+): (() => void) => {
+  const answer = (exit: Exit.Exit<Observed, UpstreamError>) =>
+    wake(Exit.map(exit, (observed) => ({ ...observed, resource, coalesced })))
+  if (flight.exit !== undefined) {
+    answer(flight.exit)
+    return () => undefined
+  }
+  flight.waiters.add(answer)
+  return () => flight.waiters.delete(answer)
+}
+
 const wait = (flight: Flight, resource: ResourceRef, coalesced: boolean) =>
   Effect.async<LiveAnswer, UpstreamError>((resume) => {
-    const wake = (exit: Exit.Exit<Observed, UpstreamError>) =>
-      resume(Exit.map(exit, (answer) => ({ ...answer, resource, coalesced })))
-    if (flight.exit !== undefined) return wake(flight.exit)
-    flight.waiters.add(wake)
-    return Effect.sync(() => flight.waiters.delete(wake))
+    const leave = join(flight, resource, coalesced, resume)
+    return Effect.sync(leave)
   })
 
-export class Live extends Context.Tag("tidemark/Live")<
-  Live,
-  {
-    readonly observe: (
-      sourceId: string,
-      query: LiveQuery,
-    ) => Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>
-  }
->() {
+export type LiveError = SourceNotFound | InvalidRequest | UpstreamError
+
+export interface LiveShape {
+  /** The live path as an effect, with its spans when traced. */
+  readonly observe: (sourceId: string, query: LiveQuery) => Effect.Effect<LiveAnswer, LiveError>
+  /**
+   * The same path, untraced and outside any fiber: it hands the outcome to `done`, which is
+   * called exactly once. What a request costs here is what the service costs per request.
+   */
+  readonly unsafeObserve: (
+    sourceId: string,
+    query: LiveQuery,
+    done: (exit: Exit.Exit<LiveAnswer, LiveError>) => void,
+  ) => void
+}
+
+export class Live extends Context.Tag("tidemark/Live")<Live, LiveShape>() {
   static readonly layer = Layer.effect(
     Live,
     Effect.gen(function* () {
@@ -169,46 +194,72 @@ export class Live extends Context.Tag("tidemark/Live")<
         return flight
       }
 
-      const ask = (
+      type Started =
+        | { readonly _tag: "Failed"; readonly error: SourceNotFound | InvalidRequest }
+        | {
+            readonly _tag: "Flying"
+            readonly flight: Flight
+            readonly resource: ResourceRef
+            readonly coalesced: boolean
+          }
+
+      /**
+       * Finds the request's call: the one in flight for its resource when it coalesces, else
+       * a new one with its recording open (once open, the call must start).
+       */
+      const start = (
         sourceId: string,
         query: LiveQuery,
         span: Tracer.Span | undefined,
-      ): Effect.Effect<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError> => {
+      ): Started => {
         const source = sources.find(sourceId)
-        if (source === undefined) return Effect.fail(new SourceNotFound({ source: sourceId }))
+        if (source === undefined) {
+          return { _tag: "Failed", error: new SourceNotFound({ source: sourceId }) }
+        }
         const made = derivedOf(source, query)
-        if (made instanceof InvalidRequest) return Effect.fail(made)
+        if (made instanceof InvalidRequest) return { _tag: "Failed", error: made }
         const { resource, url } = made
         const shared = source.coalesce ? inflight.get(resource.id) : undefined
         if (shared !== undefined) {
           updateNow(coalescedRequests, 1)
-          return wait(shared, resource, true)
+          return { _tag: "Flying", flight: shared, resource, coalesced: true }
         }
-        // Once the recording is open the call must start, whatever happens to this request.
-        return Effect.flatMap(
-          Effect.uninterruptible(
-            Effect.map(recorder.begin(resource, span), (recording) =>
-              launch(source, url, resource, span, recording),
-            ),
-          ),
-          (flight) => wait(flight, resource, false),
-        )
+        const recording = recorder.unsafeBegin(resource, span)
+        const flight = launch(source, url, resource, span, recording)
+        return { _tag: "Flying", flight, resource, coalesced: false }
       }
+
+      const ask = (
+        sourceId: string,
+        query: LiveQuery,
+        span: Tracer.Span | undefined,
+      ): Effect.Effect<LiveAnswer, LiveError> =>
+        Effect.suspend((): Effect.Effect<LiveAnswer, LiveError> => {
+          const started = start(sourceId, query, span)
+          return started._tag === "Failed"
+            ? Effect.fail(started.error)
+            : wait(started.flight, started.resource, started.coalesced)
+        })
 
       // Spans only when traced: even a span that records nothing costs a live request its share.
       const observe = (sourceId: string, query: LiveQuery) =>
-        Effect.withFiberRuntime<LiveAnswer, SourceNotFound | InvalidRequest | UpstreamError>(
-          (fiber) =>
-            fiber.getFiberRef(FiberRef.currentTracerEnabled)
-              ? Effect.withSpan(
-                  Effect.withFiberRuntime((traced) => ask(sourceId, query, spanOf(traced))),
-                  "Live.observe",
-                  { captureStackTrace: false },
-                )
-              : ask(sourceId, query, undefined),
+        Effect.withFiberRuntime<LiveAnswer, LiveError>((fiber) =>
+          fiber.getFiberRef(FiberRef.currentTracerEnabled)
+            ? Effect.withSpan(
+                Effect.withFiberRuntime((traced) => ask(sourceId, query, spanOf(traced))),
+                "Live.observe",
+                { captureStackTrace: false },
+              )
+            : ask(sourceId, query, undefined),
         )
 
-      return { observe }
+      const unsafeObserve: LiveShape["unsafeObserve"] = (sourceId, query, done) => {
+        const started = start(sourceId, query, undefined)
+        if (started._tag === "Failed") return done(Exit.fail(started.error))
+        join(started.flight, started.resource, started.coalesced, done)
+      }
+
+      return { observe, unsafeObserve } satisfies LiveShape
     }),
   )
 }

@@ -7,6 +7,7 @@ import {
   Layer,
   Metric,
   Option,
+  Runtime,
   Scheduler,
   type Tracer,
 } from "effect"
@@ -43,9 +44,9 @@ export interface RecorderShape {
    * `span` is the request's, when traced: the decision is part of its trace. Until it ends,
    * the recording is background work the service waits for when it stops. Neither the call
    * nor its recording runs on a fiber of its own; only a resource with answers to decide
-   * has one, deciding them all.
+   * has one, deciding them all. Synchronous, outside any fiber: the live path's first step.
    */
-  readonly begin: (resource: ResourceRef, span: Tracer.Span | undefined) => Effect.Effect<Recording>
+  readonly unsafeBegin: (resource: ResourceRef, span: Tracer.Span | undefined) => Recording
   readonly pending: Effect.Effect<number>
 }
 
@@ -161,6 +162,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const history = yield* History
       const feed = yield* Feed
       const watch = yield* HistoryWatch
+      const runtime = yield* Effect.runtime<never>()
       let pending = 0
       const lanes = new Map<string, Lane>()
       /**
@@ -369,33 +371,37 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         background.unsafeRun(drain(resource.id, lane), { scheduler: afterIo })
       }
 
-      const begin = (resource: ResourceRef, span: Tracer.Span | undefined) =>
-        Effect.suspend((): Effect.Effect<Recording> => {
-          if (pending >= recorderQueueMax) {
-            updateNow(recordings("dropped"), 1)
-            return Effect.as(
+      const unsafeBegin = (resource: ResourceRef, span: Tracer.Span | undefined): Recording => {
+        if (pending >= recorderQueueMax) {
+          updateNow(recordings("dropped"), 1)
+          Runtime.runFork(runtime)(
+            underSpan(
               Effect.logWarning("recorder queue full, recording dropped").pipe(
                 Effect.annotateLogs({ resource: resource.key, pending }),
               ),
-              dropped,
-            )
-          }
-          pending++
-          updateNow(recorderQueueDepth, pending)
-          const release = background.unsafeHold()
-          const lane = laneOf(resource.id)
-          lane.members++
-          const readGeneration = lane.generation
-          const open = (read: Read | undefined): Recording => {
-            const opened = { read, readGeneration, span, release }
-            return { end: (exit) => ended(resource, lane, opened, exit) }
-          }
-          return lane.draining || Option.isSome(lane.known)
-            ? Effect.succeed(open(undefined))
-            : Effect.map(history.startLatest(resource.id), open)
-        })
+              span,
+            ),
+          )
+          return dropped
+        }
+        pending++
+        updateNow(recorderQueueDepth, pending)
+        const release = background.unsafeHold()
+        const lane = laneOf(resource.id)
+        lane.members++
+        const opened = {
+          read:
+            lane.draining || Option.isSome(lane.known)
+              ? undefined
+              : Runtime.runSync(runtime)(underSpan(history.startLatest(resource.id), span)),
+          readGeneration: lane.generation,
+          span,
+          release,
+        }
+        return { end: (exit) => ended(resource, lane, opened, exit) }
+      }
 
-      return { begin, pending: Effect.sync(() => pending) } satisfies RecorderShape
+      return { unsafeBegin, pending: Effect.sync(() => pending) } satisfies RecorderShape
     }),
   )
 }

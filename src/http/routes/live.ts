@@ -1,7 +1,13 @@
-import { Effect } from "effect"
+import { Effect, type Exit } from "effect"
 import { Hono } from "hono"
 import { describeRoute } from "hono-openapi"
-import { Live, type LiveAnswer } from "../../live/Live.js"
+import {
+  Live,
+  type LiveAnswer,
+  type LiveError,
+  type LiveQuery,
+  type LiveShape,
+} from "../../live/Live.js"
 import type { AppEnv } from "../env.js"
 import { content, jsonSchemaOf, problems } from "../openapi.js"
 import { problemFor } from "../problem.js"
@@ -80,18 +86,30 @@ const describeLive = (sourceIds: ReadonlyArray<string>) =>
     },
   })
 
-/** `GET /v1/live/:source`: the upstream's body, byte for byte, as soon as it arrives. */
-export const liveRoutes = (sourceIds: ReadonlyArray<string>) =>
-  new Hono<AppEnv>().get("/:source", describeLive(sourceIds), async (c) => {
+const observeWith =
+  (live: LiveShape) =>
+  (source: string, query: LiveQuery): Promise<Exit.Exit<LiveAnswer, LiveError>> =>
+    new Promise((resolve) => live.unsafeObserve(source, query, resolve))
+
+/**
+ * `GET /v1/live/:source`: the upstream's body, byte for byte, as soon as it arrives. With
+ * `untraced` the live path runs outside any fiber; without it, as an effect of the request.
+ */
+export const liveRoutes = (sourceIds: ReadonlyArray<string>, untraced: LiveShape | undefined) => {
+  const observeNow = untraced === undefined ? undefined : observeWith(untraced)
+  return new Hono<AppEnv>().get("/:source", describeLive(sourceIds), async (c) => {
     const url = c.req.url
     const at = url.indexOf("?")
     const query = { text: at < 0 ? "" : url.slice(at + 1), params: () => c.req.queries() }
+    const source = c.req.param("source")
     // Not interrupted when the client leaves: the call and its recording go on regardless,
     // so waiting for the call's end costs less than the request's abort signal would.
-    const exit = await c.var.run(
-      Effect.flatMap(Live, (live) => live.observe(c.req.param("source"), query)),
-      null,
-    )
+    const exit = await (observeNow === undefined
+      ? c.var.run(
+          Effect.flatMap(Live, (live) => live.observe(source, query)),
+          null,
+        )
+      : observeNow(source, query))
     return respond(
       exit,
       (observed) => {
@@ -110,3 +128,4 @@ export const liveRoutes = (sourceIds: ReadonlyArray<string>) =>
       },
     )
   })
+}
