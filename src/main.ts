@@ -66,11 +66,11 @@ let stopping = false
 // Once stopping, a kept-alive connection is closed as soon as its response is sent: no
 // client can hold the shutdown open, nor be served new requests on an old connection.
 if ("closeIdleConnections" in server) {
-  server.on("request", (_request, response) =>
-    response.once("finish", () => {
-      if (stopping) server.closeIdleConnections()
-    }),
-  )
+  // One listener shared by every response: a closure per request would cost each its share.
+  const closeIfStopping = () => {
+    if (stopping) server.closeIdleConnections()
+  }
+  server.on("request", (_request, response) => response.on("finish", closeIfStopping))
 }
 const shutdown = async (signal: string) => {
   if (stopping) return

@@ -48,27 +48,26 @@ export const updateNow = <In>(
   input: In,
 ) => metric.unsafeUpdate(input, noLabels)
 
-/** Tagged metrics made once per label set: they are looked up on every request. */
-const memo = <M>(make: (...labels: ReadonlyArray<string>) => M) => {
-  const made = new Map<string, M>()
-  return (...labels: ReadonlyArray<string>): M => {
-    const key = labels.join("\u0000")
-    let metric = made.get(key)
-    if (metric === undefined) {
-      metric = make(...labels)
-      made.set(key, metric)
-    }
-    return metric
-  }
+/*
+ * Labelled metrics are made once per label set and found again by a key written out in
+ * place: they are looked up on every request.
+ */
+const remember = <M>(made: Map<string, M>, key: string, metric: M): M => {
+  made.set(key, metric)
+  return metric
 }
 
 export type RecordingOutcome = "appended" | "unchanged" | "stale" | "failed" | "dropped"
 
-const recordingsBy = memo((outcome = "") =>
-  labelledCounter("tidemark_recordings_total", "Recordings by outcome", { outcome }),
-)
+const recordingsMade = new Map<RecordingOutcome, Metric.Metric.Counter<number>>()
 
-export const recordings = (outcome: RecordingOutcome) => recordingsBy(outcome)
+export const recordings = (outcome: RecordingOutcome) =>
+  recordingsMade.get(outcome) ??
+  remember(
+    recordingsMade,
+    outcome,
+    labelledCounter("tidemark_recordings_total", "Recordings by outcome", { outcome }),
+  )
 
 export const coalescedRequests = Metric.counter("tidemark_coalesced_requests_total", {
   description: "Live requests that shared another request's upstream call",
@@ -90,44 +89,55 @@ export const databaseErrors = Metric.counter("tidemark_database_errors_total", {
   incremental: true,
 })
 
-const seconds = MetricBoundaries.exponential({ start: 0.0005, factor: 2, count: 16 })
+const durations = MetricBoundaries.exponential({ start: 0.0005, factor: 2, count: 16 })
 
-const httpRequestsBy = memo((method = "", route = "", status = "") =>
-  labelledCounter("tidemark_http_requests_total", "HTTP requests by route and status", {
-    method,
-    route,
-    status,
-  }),
-)
+export interface CallMetrics {
+  readonly count: Metric.Metric.Counter<number>
+  readonly seconds: Metric.Metric.Histogram<number>
+}
 
-const httpRequestDurationBy = memo((method = "", route = "", status = "") =>
-  labelledHistogram("tidemark_http_request_duration_seconds", seconds, "HTTP request duration", {
-    method,
-    route,
-    status,
-  }),
-)
+const httpMade = new Map<string, CallMetrics>()
 
-export const httpRequests = (method: string, route: string, status: number) =>
-  httpRequestsBy(method, route, String(status))
+/** Requests by method, route and status: their count and their durations. */
+export const httpRequests = (method: string, route: string, status: number): CallMetrics => {
+  const key = `${method} ${route} ${status}`
+  return (
+    httpMade.get(key) ??
+    remember(httpMade, key, {
+      count: labelledCounter("tidemark_http_requests_total", "HTTP requests by route and status", {
+        method,
+        route,
+        status: String(status),
+      }),
+      seconds: labelledHistogram(
+        "tidemark_http_request_duration_seconds",
+        durations,
+        "HTTP request duration",
+        { method, route, status: String(status) },
+      ),
+    })
+  )
+}
 
-export const httpRequestDuration = (method: string, route: string, status: number) =>
-  httpRequestDurationBy(method, route, String(status))
+const upstreamMade = new Map<string, CallMetrics>()
 
-/** `outcome` is `ok` or what went wrong (`timeout`, `unreachable`, `status`, …). */
-export const upstreamRequests = memo((source = "", outcome = "") =>
-  labelledCounter(
-    "tidemark_upstream_requests_total",
-    "Upstream calls by source and outcome (retries included in one call)",
-    { source, outcome },
-  ),
-)
-
-export const upstreamDuration = memo((source = "", outcome = "") =>
-  labelledHistogram(
-    "tidemark_upstream_request_duration_seconds",
-    seconds,
-    "Upstream call duration",
-    { source, outcome },
-  ),
-)
+/** Upstream calls by source and outcome: `outcome` is `ok` or what went wrong (`timeout`, `unreachable`, `status`, …). */
+export const upstreamCalls = (source: string, outcome: string): CallMetrics => {
+  const key = `${source} ${outcome}`
+  return (
+    upstreamMade.get(key) ??
+    remember(upstreamMade, key, {
+      count: labelledCounter(
+        "tidemark_upstream_requests_total",
+        "Upstream calls by source and outcome (retries included in one call)",
+        { source, outcome },
+      ),
+      seconds: labelledHistogram(
+        "tidemark_upstream_request_duration_seconds",
+        durations,
+        "Upstream call duration",
+        { source, outcome },
+      ),
+    })
+  )
+}

@@ -6,7 +6,7 @@ import { describeRoute, openAPIRouteHandler } from "hono-openapi"
 import packageJson from "../../package.json" with { type: "json" }
 import type { AppSettings } from "../Config.js"
 import { Live } from "../live/Live.js"
-import { httpRequestDuration, httpRequests, updateNow } from "../metrics.js"
+import { httpRequests, updateNow } from "../metrics.js"
 import type { SourcesShape } from "../Sources.js"
 import type { WebAssets } from "../web/assets.js"
 import { bearerAuth } from "./auth.js"
@@ -74,8 +74,9 @@ export const makeApp = ({
     const route = routePath(c)
     const status = c.res.status
     const seconds = (performance.now() - started) / 1000
-    updateNow(httpRequests(c.req.method, route, status), 1)
-    updateNow(httpRequestDuration(c.req.method, route, status), seconds)
+    const counted = httpRequests(c.req.method, route, status)
+    updateNow(counted.count, 1)
+    updateNow(counted.seconds, seconds)
     if (!logRequests && span === undefined) return
     const upstream = c.get("upstream")
     void run(

@@ -292,8 +292,19 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               lane.draining = false
               return
             }
-            const known: Known =
+            const reads =
               next.first && next.read !== undefined && lane.generation === next.readGeneration
+            // Unchanged or stale against what the lane knows now: counted, nothing more to run.
+            const decided = reads
+              ? undefined
+              : decidedFrom(lane.known, next.observation.hash, next.observation.observedAt)
+            if (decided !== undefined) {
+              updateNow(recordings(decided), 1)
+              leave(resourceId, lane, next.release)
+              continue
+            }
+            const known: Known =
+              reads && next.read !== undefined
                 ? yield* next.read.pipe(
                     Effect.map(
                       Option.map(

@@ -27,7 +27,7 @@ import {
   UpstreamTooLarge,
   UpstreamUnreachable,
 } from "../Errors.js"
-import { updateNow, upstreamDuration, upstreamRequests } from "../metrics.js"
+import { updateNow, upstreamCalls } from "../metrics.js"
 import type { Source } from "../SourcesFile.js"
 import { underSpan } from "../telemetry/span.js"
 
@@ -141,8 +141,9 @@ const outcomeOf = (exit: CallExit) =>
 /** Counts a call that started at `started` (performance.now()) and ended with `exit`. */
 const countCall = (source: Source, started: number, exit: CallExit) => {
   const outcome = outcomeOf(exit)
-  updateNow(upstreamRequests(source.id, outcome), 1)
-  updateNow(upstreamDuration(source.id, outcome), (performance.now() - started) / 1000)
+  const counted = upstreamCalls(source.id, outcome)
+  updateNow(counted.count, 1)
+  updateNow(counted.seconds, (performance.now() - started) / 1000)
 }
 
 /** The per-attempt timeout, the retries, the metrics and the span, whatever the transport. */

@@ -1,5 +1,5 @@
 import { Effect, type Exit } from "effect"
-import { Hono } from "hono"
+import { type Handler, Hono } from "hono"
 import { describeRoute } from "hono-openapi"
 import {
   Live,
@@ -97,7 +97,9 @@ const observeWith =
  */
 export const liveRoutes = (sourceIds: ReadonlyArray<string>, untraced: LiveShape | undefined) => {
   const observeNow = untraced === undefined ? undefined : observeWith(untraced)
-  return new Hono<AppEnv>().get("/:source", describeLive(sourceIds), async (c) => {
+  // The description rides on the handler itself: as a middleware of its own it would cost
+  // every live request one more asynchronous step.
+  const handler: Handler<AppEnv, "/:source"> = async (c) => {
     const url = c.req.url
     const at = url.indexOf("?")
     const query = { text: at < 0 ? "" : url.slice(at + 1), params: () => c.req.queries() }
@@ -127,5 +129,6 @@ export const liveRoutes = (sourceIds: ReadonlyArray<string>, untraced: LiveShape
         if (error._tag.startsWith("Upstream")) c.set("upstream", problemFor(error).code)
       },
     )
-  })
+  }
+  return new Hono<AppEnv>().get("/:source", Object.assign(handler, describeLive(sourceIds)))
 }
