@@ -38,13 +38,15 @@ export interface Written {
   readonly tracked: string
 }
 
+export interface Appended {
+  readonly _tag: "Appended"
+  readonly version: number
+  readonly changes: number
+  readonly tracked: string
+}
+
 export type AppendOutcome =
-  | {
-      readonly _tag: "Appended"
-      readonly version: number
-      readonly changes: number
-      readonly tracked: string
-    }
+  | Appended
   | { readonly _tag: "Unchanged"; readonly version: number; readonly observedAt: Date | null }
   | {
       readonly _tag: "Stale"
@@ -78,6 +80,17 @@ export class History extends Context.Tag("tidemark/History")<
       observation: Observation,
       after: Written | undefined,
     ) => Effect.Effect<AppendOutcome, DatabaseError>
+    /**
+     * Appends `observations`, in order, as the versions right after `after` (the latest, as
+     * far as this process knows, since it wrote it), in one statement: each must differ
+     * from the one before it and be no older. All are appended or none: when `after` is no
+     * longer the latest, or any of them is refused, it fails and the caller decides them
+     * one by one.
+     */
+    readonly appendAll: (
+      observations: ReadonlyArray<Observation>,
+      after: Written,
+    ) => Effect.Effect<ReadonlyArray<Appended>, unknown>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -122,6 +135,28 @@ export class History extends Context.Tag("tidemark/History")<
           return Effect.promise(() => settled).pipe(Effect.flatten)
         })
 
+      /** The row of the version after `previous` (its tracked content, none for a first version). */
+      const versionRow = (
+        observation: Observation,
+        version: number,
+        previous: string | undefined,
+      ) => {
+        const patch = patchFrom(previous, observation.tracked)
+        const tracked = canonicalJson(observation.tracked)
+        const row = {
+          resource_id: observation.resource.id,
+          version,
+          hash: observation.hash,
+          observed_at: observation.observedAt,
+          body: observation.body,
+          tracked,
+          patch: JSON.stringify(patch),
+          patch_ops: patch.length,
+        }
+        const appended: Appended = { _tag: "Appended", version, changes: patch.length, tracked }
+        return { row, appended }
+      }
+
       /** Inserts the version after `previous` (its tracked content, none for a first version). */
       const insertVersion = async (
         executor: Kysely<Tables>,
@@ -129,22 +164,9 @@ export class History extends Context.Tag("tidemark/History")<
         version: number,
         previous: string | undefined,
       ): Promise<AppendOutcome> => {
-        const patch = patchFrom(previous, observation.tracked)
-        const tracked = canonicalJson(observation.tracked)
-        await executor
-          .insertInto("versions")
-          .values({
-            resource_id: observation.resource.id,
-            version,
-            hash: observation.hash,
-            observed_at: observation.observedAt,
-            body: observation.body,
-            tracked,
-            patch: JSON.stringify(patch),
-            patch_ops: patch.length,
-          })
-          .execute()
-        return { _tag: "Appended", version, changes: patch.length, tracked }
+        const { row, appended } = versionRow(observation, version, previous)
+        await executor.insertInto("versions").values(row).execute()
+        return appended
       }
 
       // Decides inside one transaction that holds the resource's row lock, so concurrent
@@ -231,7 +253,24 @@ export class History extends Context.Tag("tidemark/History")<
             )
         ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
 
-      return { startLatest, append }
+      // One statement of several rows: the trigger checks each row against the one before it,
+      // since a row's trigger sees what the previous rows' triggers changed.
+      const appendAll = (observations: ReadonlyArray<Observation>, after: Written) =>
+        Effect.tryPromise(async () => {
+          let previous = after.tracked
+          const made = observations.map((observation, index) => {
+            const next = versionRow(observation, after.version + 1 + index, previous)
+            previous = next.appended.tracked
+            return next
+          })
+          await db
+            .insertInto("versions")
+            .values(made.map(({ row }) => row))
+            .execute()
+          return made.map(({ appended }) => appended)
+        }).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
+
+      return { startLatest, append, appendAll }
     }),
   )
 }

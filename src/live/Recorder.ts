@@ -15,6 +15,7 @@ import { Background } from "../Background.js"
 import { AppConfig } from "../Config.js"
 import type { UpstreamError } from "../Errors.js"
 import {
+  type Appended,
   type AppendOutcome,
   History,
   type LatestVersion,
@@ -96,11 +97,19 @@ const knownAfter = (outcome: AppendOutcome, observation: Observation): Known => 
  * known to hold, stale when the observation is older than the latest version known (the
  * database's latest is at least as new: history never goes back in time).
  */
-const decidedFrom = (known: Known, hash: string, observedAt: Date) => {
-  if (Option.isNone(known)) return undefined
-  if (known.value.hash === hash) return "unchanged"
-  const latest = known.value.observedAt
-  return latest !== undefined && observedAt < latest ? "stale" : undefined
+const decidedFrom = (known: Known, hash: string, observedAt: Date) =>
+  Option.isNone(known)
+    ? undefined
+    : decidedAgainst(known.value.hash, known.value.observedAt, hash, observedAt)
+
+const decidedAgainst = (
+  latestHash: string,
+  latestObservedAt: Date | undefined,
+  hash: string,
+  observedAt: Date,
+) => {
+  if (latestHash === hash) return "unchanged"
+  return latestObservedAt !== undefined && observedAt < latestObservedAt ? "stale" : undefined
 }
 
 const writtenOf = ({ version, tracked }: Latest): Written | undefined =>
@@ -113,6 +122,15 @@ const KEPT_MAX = 10_000
  * after an idle spell can still be one statement; beyond it only hashes and numbers are kept.
  */
 const KEPT_CONTENT_MAX = 4 * 1024 * 1024
+
+/** Changes appended in one statement, at most. */
+const BATCH_MAX = 64
+
+/** How an answer gathered into a batch is decided. */
+interface Gathered {
+  readonly answered: Answered
+  readonly decided: "appended" | "unchanged" | "stale"
+}
 
 /** The history read started beside an upstream call. */
 type Read = Effect.Effect<Option.Option<LatestVersion>, unknown>
@@ -220,7 +238,10 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           for (const lane of lanes.values()) doubt(lane)
           return
         }
-        const accounts = (latest: Latest | undefined) => latest?.version === event.version
+        // Versions are numbered in order, so knowing a resource's latest accounts for every
+        // version up to it: a batch's own versions are heard after the last of them is known.
+        const accounts = (latest: Latest | undefined) =>
+          latest !== undefined && event.version <= latest.version
         if (kept.has(event.resourceId) && !accounts(kept.get(event.resourceId))) {
           forget(event.resourceId)
         }
@@ -263,25 +284,93 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           }
           yield* Metric.increment(recordings(outcomeName(outcome.right)))
           yield* Metric.update(recordingLag, (Date.now() - answeredAt) / 1000)
-          if (outcome.right._tag === "Appended") {
-            yield* feed.publish({
-              resourceId: resource.id,
-              version: outcome.right.version,
-              hash,
-              observedAt: observation.observedAt.toISOString(),
-              changes: outcome.right.changes,
-            })
-            yield* Effect.logDebug("version recorded").pipe(
-              Effect.annotateLogs({ resource: resource.key, version: outcome.right.version }),
-            )
-          }
+          if (outcome.right._tag === "Appended") yield* announce(observation, outcome.right)
           return knownAfter(outcome.right, observation)
-        }).pipe(
-          Effect.withSpan("Recorder.record", {
-            attributes: { "tidemark.resource": observation.resource.key },
-            captureStackTrace: false,
+        }).pipe(recordSpan(observation))
+
+      const recordSpan = (observation: Observation) =>
+        Effect.withSpan("Recorder.record", {
+          attributes: { "tidemark.resource": observation.resource.key },
+          captureStackTrace: false,
+        })
+
+      /** A new version, told to the live feed and the debug log. */
+      const announce = (observation: Observation, appended: Appended) =>
+        Effect.zipRight(
+          feed.publish({
+            resourceId: observation.resource.id,
+            version: appended.version,
+            hash: observation.hash,
+            observedAt: observation.observedAt.toISOString(),
+            changes: appended.changes,
           }),
+          Effect.logDebug("version recorded").pipe(
+            Effect.annotateLogs({ resource: observation.resource.key, version: appended.version }),
+          ),
         )
+
+      /**
+       * The answers queued behind `first`, a change from what the lane knows, that can be
+       * decided together with it: each one either a change from the last change before it
+       * or, against that change, unchanged or stale. Taken off the queue, with their decisions.
+       */
+      const gather = (lane: Lane, first: Answered) => {
+        let { hash, observedAt } = first.observation
+        let changes = 1
+        const steps: Array<Gathered> = []
+        for (const answered of lane.queue) {
+          if (answered.first) break
+          const { observation } = answered
+          const decided = decidedAgainst(hash, observedAt, observation.hash, observation.observedAt)
+          if (decided === undefined) {
+            if (changes === BATCH_MAX) break
+            changes++
+            hash = observation.hash
+            observedAt = observation.observedAt
+          }
+          steps.push({ answered, decided: decided ?? "appended" })
+        }
+        lane.queue.splice(0, steps.length)
+        return steps
+      }
+
+      /**
+       * Appends `first` and the changes among `steps` in one statement after `written`, and
+       * counts the rest: what the lane then knows, or None when the statement was refused
+       * (nothing was written, nothing counted; the caller decides the answers one by one).
+       */
+      const decideAll = (
+        first: Answered,
+        steps: ReadonlyArray<Gathered>,
+        written: Written,
+        lane: Lane,
+      ) =>
+        Effect.gen(function* () {
+          const answeredAt = Date.now()
+          const all: ReadonlyArray<Gathered> = [{ answered: first, decided: "appended" }, ...steps]
+          const changes = all.filter((step) => step.decided === "appended")
+          lane.generation++
+          const appended = yield* history
+            .appendAll(
+              changes.map((step) => step.answered.observation),
+              written,
+            )
+            .pipe(Effect.option, Effect.ensuring(Effect.sync(() => lane.generation++)))
+          if (Option.isNone(appended)) return Option.none<Latest>()
+          const lag = (Date.now() - answeredAt) / 1000
+          let latest: Latest | undefined
+          let index = 0
+          for (const { answered, decided } of all) {
+            updateNow(recordings(decided), 1)
+            const version = decided === "appended" ? appended.value[index++] : undefined
+            if (version === undefined) continue
+            updateNow(recordingLag, lag)
+            yield* announce(answered.observation, version)
+            const { hash, observedAt } = answered.observation
+            latest = { hash, version: version.version, observedAt, tracked: version.tracked }
+          }
+          return Option.fromNullable(latest)
+        }).pipe(recordSpan(first.observation))
 
       /** Decides the lane's answers in order until none is left; the lane is then idle again. */
       const drain = (resourceId: string, lane: Lane): Effect.Effect<void> =>
@@ -302,6 +391,34 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               updateNow(recordings(decided), 1)
               leave(resourceId, lane, next.release)
               continue
+            }
+            // A change after a version this process wrote: appended in one statement with
+            // the changes queued behind it, the answers between them decided on the way.
+            const written =
+              reads || Option.isNone(lane.known) ? undefined : writtenOf(lane.known.value)
+            const gathered = written === undefined ? [] : gather(lane, next)
+            if (written !== undefined && gathered.length > 0) {
+              const learned = yield* underSpan(
+                decideAll(next, gathered, written, lane),
+                next.span,
+              ).pipe(
+                Effect.onInterrupt(() =>
+                  Effect.sync(() => {
+                    for (const { answered } of [{ answered: next }, ...gathered]) {
+                      leave(resourceId, lane, answered.release)
+                    }
+                  }),
+                ),
+              )
+              if (Option.isSome(learned)) {
+                lane.known = learned
+                leave(resourceId, lane, next.release)
+                for (const { answered } of gathered) leave(resourceId, lane, answered.release)
+                continue
+              }
+              // Refused: nothing was written. The answers go back, and are decided one by one.
+              lane.queue.unshift(...gathered.map(({ answered }) => answered))
+              lane.known = Option.none()
             }
             const known: Known =
               reads && next.read !== undefined

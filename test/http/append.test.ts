@@ -4,7 +4,7 @@
  * latest, or the observation is unchanged or stale, the database refuses the statement
  * and the locked decision takes over, with the same outcome as if it had decided alone.
  */
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Either, Layer, ManagedRuntime } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AppConfig } from "../../src/Config.js"
@@ -136,6 +136,45 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
       [100, 101, 102].map((price) => contentHash({ symbol: "TDMK", price })),
     )
     // Whichever path wrote them.
+    expectPatchesChain(rows)
+  })
+
+  it("appends several changes in one statement after the version it wrote, and none when any is refused", async () => {
+    const appendAll = (observations: ReadonlyArray<Observation>, after: Written) =>
+      runtime.runPromise(
+        Effect.flatMap(History, (history) => Effect.either(history.appendAll(observations, after))),
+      )
+    const latest = (await stored()).at(-1)
+    if (latest === undefined) throw new Error("the case above stores versions first")
+    const after: Written = { version: latest.version, tracked: latest.tracked }
+
+    // Version 3 is the latest: three changes become 4, 5 and 6, each patched from the one before.
+    const appended = await appendAll(
+      [observed(110, 5_000), observed(111, 6_000), observed(110, 7_000)],
+      after,
+    )
+    expect(Either.getOrThrow(appended)).toEqual([
+      expect.objectContaining({ _tag: "Appended", version: 4, changes: 1 }),
+      expect.objectContaining({ _tag: "Appended", version: 5, changes: 1 }),
+      expect.objectContaining({ _tag: "Appended", version: 6, changes: 1 }),
+    ])
+
+    // After a version that is no longer the latest, after a stale one, or with a repeat inside:
+    // refused, and nothing of it written.
+    const sixth = { version: 6, tracked: canonicalJson({ symbol: "TDMK", price: 110 }) }
+    for (const [observations, base] of [
+      [[observed(120, 8_000), observed(121, 9_000)], after],
+      [[observed(120, 8_000), observed(121, 6_500)], sixth],
+      [[observed(120, 8_000), observed(120, 9_000)], sixth],
+    ] as const) {
+      expect(Either.isLeft(await appendAll(observations, base))).toBe(true)
+    }
+
+    const rows = await stored()
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(rows.slice(3).map((row) => row.hash)).toEqual(
+      [110, 111, 110].map((price) => contentHash({ symbol: "TDMK", price })),
+    )
     expectPatchesChain(rows)
   })
 })
