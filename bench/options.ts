@@ -62,7 +62,8 @@ export const USAGE = `npm run bench -- [options]
   --no-append              print the report only (the default with --quick)
   --cpu-prof DIR           run Tidemark with --cpu-prof, profiles written to DIR
   --tidemark-bundle FILE   measure this build of Tidemark (an esbuild bundle of another
-                           checkout's src/main.ts) with plain node, instead of npm start's`
+                           checkout's src/main.ts), with npm start's node flags, instead of
+                           npm start's own`
 
 const list = (text: string | undefined, fallback: ReadonlyArray<string>) =>
   text === undefined

@@ -154,7 +154,7 @@ const main = async () => {
     `the upstream's value of a key changes every ${options.changeEvery} requests; Tidemark runs with LOG_LEVEL=warn` +
       `${options.queueMax === undefined ? "" : ` and TIDEMARK_RECORDER_QUEUE_MAX=${options.queueMax}`}` +
       `${options.dbPool === undefined ? "" : ` and TIDEMARK_DB_POOL_SIZE=${options.dbPool}`}; "50" targets reach PostgreSQL through a proxy adding ${DB_DELAY_MS} ms each way.`,
-    `Tidemark runs as ${options.tidemarkBundle === undefined ? `\`npm start\` runs it (\`node ${startArguments().join(" ")}\`)` : `\`node ${options.tidemarkBundle}\`, another build than npm start's`}; the other targets as bundles, with node alone.`,
+    `Tidemark runs as ${options.tidemarkBundle === undefined ? `\`npm start\` runs it (\`node ${startArguments().join(" ")}\`)` : `\`node ${startArguments().slice(0, -1).join(" ")} ${options.tidemarkBundle}\`, another build than npm start's, with its flags`}; the other targets as bundles, with node alone.`,
     ...notes,
     "",
     "Headline (Tidemark on PostgreSQL; ratios to the proxies measured in this run):",

@@ -112,10 +112,12 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
       : { TIDEMARK_RECORDER_QUEUE_MAX: String(stage.queueMax) }),
     ...(stage.dbPool === undefined ? {} : { TIDEMARK_DB_POOL_SIZE: String(stage.dbPool) }),
   }
+  const command = targetCommand(name.replace("-pg50", ""), isTidemark)
+  // Another build runs with the start script's node flags too: only the build differs.
   const { script, nodeArgs } =
     isTidemark && stage.tidemarkBundle !== undefined
-      ? { script: stage.tidemarkBundle, nodeArgs: [] }
-      : targetCommand(name.replace("-pg50", ""), isTidemark)
+      ? { ...command, script: stage.tidemarkBundle }
+      : command
   const profiling =
     isTidemark && stage.cpuProfDir !== undefined
       ? ["--cpu-prof", "--cpu-prof-dir", stage.cpuProfDir]
