@@ -123,8 +123,12 @@ const KEPT_MAX = 10_000
  */
 const KEPT_CONTENT_MAX = 4 * 1024 * 1024
 
-/** Changes appended in one statement, at most. */
-const BATCH_MAX = 64
+/**
+ * Changes appended in one statement, at most: eight parameters a row, well within
+ * PostgreSQL's 65,535 a statement. A hot resource whose answers arrive out of the order
+ * their calls started changes several times at each of its upstream's changes.
+ */
+const BATCH_MAX = 1_000
 
 /** How an answer gathered into a batch is decided. */
 interface Gathered {
