@@ -168,6 +168,11 @@ interface Lane {
   draining: boolean
   /** What the last decision learned; while it is known, new recordings skip the history read. */
   known: Known
+  /**
+   * The history read in flight for the resource and the generation it started in: calls
+   * that start together for a resource not known share it.
+   */
+  reading: { readonly read: Read; readonly generation: number } | undefined
 }
 
 const outcomeName = (outcome: AppendOutcome) =>
@@ -210,6 +215,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           queue: [],
           draining: false,
           known: Option.fromNullable(latest),
+          reading: undefined,
         }
         lanes.set(resourceId, lane)
         return lane
@@ -503,6 +509,16 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         background.unsafeRun(drain(resource.id, lane), { scheduler: afterIo })
       }
 
+      /** The history read for a lane whose resource is not known: the one in flight, if still trusted. */
+      const readFor = (resource: ResourceRef, lane: Lane, span: Tracer.Span | undefined): Read => {
+        if (lane.reading !== undefined && lane.reading.generation === lane.generation) {
+          return lane.reading.read
+        }
+        const read = Runtime.runSync(runtime)(underSpan(history.startLatest(resource.id), span))
+        lane.reading = { read, generation: lane.generation }
+        return read
+      }
+
       const unsafeBegin = (resource: ResourceRef, span: Tracer.Span | undefined): Recording => {
         if (pending >= recorderQueueMax) {
           updateNow(recordings("dropped"), 1)
@@ -523,9 +539,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         lane.members++
         const opened = {
           read:
-            lane.draining || Option.isSome(lane.known)
-              ? undefined
-              : Runtime.runSync(runtime)(underSpan(history.startLatest(resource.id), span)),
+            lane.draining || Option.isSome(lane.known) ? undefined : readFor(resource, lane, span),
           readGeneration: lane.generation,
           span,
           release,
