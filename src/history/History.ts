@@ -73,12 +73,12 @@ export class History extends Context.Tag("tidemark/History")<
     ) => Effect.Effect<Effect.Effect<Option.Option<LatestVersion>, DatabaseError>>
     /**
      * Appends the observation unless it is unchanged or stale. `after`, the version this
-     * process knows to be the latest because it wrote it, lets the append be one statement
-     * when that is still true.
+     * process knows to be the latest because it wrote it, or `"none"` when the history read
+     * found no version, lets the append be one statement when that is still true.
      */
     readonly append: (
       observation: Observation,
-      after: Written | undefined,
+      after: Written | "none" | undefined,
     ) => Effect.Effect<AppendOutcome, DatabaseError>
     /**
      * Appends `observations`, in order, as the versions right after `after` (the latest, as
@@ -239,16 +239,68 @@ export class History extends Context.Tag("tidemark/History")<
           }),
         )
 
+      // One statement for a resource new as far as this process knows: its row, created by
+      // the statement itself, and its first version (the trigger sees the row the statement
+      // created). When the row already exists nothing is inserted and the locked decision
+      // takes over.
+      const appendFirst = (observation: Observation) =>
+        Effect.tryPromise(async () => {
+          const { resource } = observation
+          const { row, appended } = versionRow(observation, 1, undefined)
+          const inserted = await db
+            .with("created", (db) =>
+              db
+                .insertInto("resources")
+                .values({
+                  id: resource.id,
+                  source: resource.source,
+                  key: resource.key,
+                  params: JSON.stringify(resource.params),
+                })
+                .onConflict((oc) => oc.doNothing())
+                .returning("id"),
+            )
+            .insertInto("versions")
+            .columns([
+              "resource_id",
+              "version",
+              "hash",
+              "observed_at",
+              "body",
+              "tracked",
+              "patch",
+              "patch_ops",
+            ])
+            .expression((eb) =>
+              eb
+                .selectFrom("created")
+                .select([
+                  "created.id",
+                  eb.cast<number>(eb.val(row.version), "integer").as("version"),
+                  eb.cast<string>(eb.val(row.hash), "text").as("hash"),
+                  eb.cast<Date>(eb.val(row.observed_at), "timestamptz").as("observed_at"),
+                  eb.cast<string>(eb.val(row.body), "text").as("body"),
+                  eb.cast<string>(eb.val(row.tracked), "text").as("tracked"),
+                  eb.cast<string>(eb.val(row.patch), "jsonb").as("patch"),
+                  eb.cast<number>(eb.val(row.patch_ops), "integer").as("patch_ops"),
+                ]),
+            )
+            .returning("version")
+            .execute()
+          if (inserted.length === 0) throw new Error(`resource ${resource.id} exists`)
+          return appended
+        })
+
       // One statement, no transaction: the version after the one this process wrote last.
       // The trigger refuses it unless that is still the latest, this observation is not
       // older and its content differs; then the transaction above decides.
       const appendAfter = (observation: Observation, after: Written) =>
         Effect.tryPromise(() => insertVersion(db, observation, after.version + 1, after.tracked))
 
-      const append = (observation: Observation, after: Written | undefined) =>
+      const append = (observation: Observation, after: Written | "none" | undefined) =>
         (after === undefined
           ? decideAndAppend(observation)
-          : appendAfter(observation, after).pipe(
+          : (after === "none" ? appendFirst(observation) : appendAfter(observation, after)).pipe(
               Effect.catchAll(() => decideAndAppend(observation)),
             )
         ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))

@@ -271,7 +271,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       }
 
       /** Compares with what is known and appends when the tracked content changed. */
-      const decide = (observation: Observation, known: Known, lane: Lane) =>
+      const decide = (observation: Observation, known: Known, lane: Lane, none: boolean) =>
         Effect.gen(function* () {
           const { resource, hash } = observation
           const answeredAt = Date.now()
@@ -283,7 +283,10 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           // Bumped when the write starts and when it ends, so a read that overlapped it is distrusted.
           lane.generation++
           const outcome = yield* history
-            .append(observation, Option.isSome(known) ? writtenOf(known.value) : undefined)
+            .append(
+              observation,
+              Option.isSome(known) ? writtenOf(known.value) : none ? "none" : undefined,
+            )
             .pipe(Effect.either, Effect.ensuring(Effect.sync(() => lane.generation++)))
           if (Either.isLeft(outcome)) {
             yield* Metric.increment(recordings("failed"))
@@ -430,23 +433,28 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               lane.queue.unshift(...gathered.map(({ answered }) => answered))
               lane.known = Option.none()
             }
+            const read =
+              reads && next.read !== undefined ? yield* Effect.either(next.read) : undefined
             const known: Known =
-              reads && next.read !== undefined
-                ? yield* next.read.pipe(
-                    Effect.map(
-                      Option.map(
-                        ({ hash, version, observedAt }): Latest => ({
-                          hash,
-                          version,
-                          observedAt: observedAt ?? undefined,
-                          tracked: undefined,
-                        }),
-                      ),
-                    ),
-                    Effect.orElseSucceed((): Known => Option.none()),
-                  )
-                : lane.known
-            lane.known = yield* underSpan(decide(next.observation, known, lane), next.span).pipe(
+              read === undefined
+                ? lane.known
+                : Either.isLeft(read)
+                  ? Option.none()
+                  : Option.map(
+                      read.right,
+                      ({ hash, version, observedAt }): Latest => ({
+                        hash,
+                        version,
+                        observedAt: observedAt ?? undefined,
+                        tracked: undefined,
+                      }),
+                    )
+            // The read found no version: the first one can be written in one statement.
+            const none = read !== undefined && Either.isRight(read) && Option.isNone(read.right)
+            lane.known = yield* underSpan(
+              decide(next.observation, known, lane, none),
+              next.span,
+            ).pipe(
               // A defect in one decision must not stop the lane: the next one starts unknowing.
               Effect.catchAllDefect((defect) =>
                 Effect.logError("recording failed").pipe(

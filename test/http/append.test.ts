@@ -30,10 +30,10 @@ const resource: ResourceRef = {
   params: { symbol: "TDMK" },
 }
 
-const observed = (price: number, at: number): Observation => {
+const observed = (price: number, at: number, of: ResourceRef = resource): Observation => {
   const tracked = { symbol: "TDMK", price }
   return {
-    resource,
+    resource: of,
     observedAt: new Date(at),
     body: JSON.stringify({ ...tracked, servedAt: at }),
     tracked,
@@ -58,22 +58,24 @@ const historyOn = (database: TestDatabase) =>
 type HistoryRuntime = ReturnType<typeof historyOn>
 
 const appendWith =
-  (runtime: HistoryRuntime) => (observation: Observation, after: Written | undefined) =>
+  (runtime: HistoryRuntime) => (observation: Observation, after: Written | "none" | undefined) =>
     runtime.runPromise(Effect.flatMap(History, (history) => history.append(observation, after)))
 
-const storedWith = (runtime: HistoryRuntime) => () =>
-  runtime.runPromise(
-    Effect.flatMap(Database, ({ db }) =>
-      Effect.promise(() =>
-        db
-          .selectFrom("versions")
-          .select(["version", "hash", "tracked", "patch"])
-          .where("resource_id", "=", resource.id)
-          .orderBy("version")
-          .execute(),
+const storedWith =
+  (runtime: HistoryRuntime, of: ResourceRef = resource) =>
+  () =>
+    runtime.runPromise(
+      Effect.flatMap(Database, ({ db }) =>
+        Effect.promise(() =>
+          db
+            .selectFrom("versions")
+            .select(["version", "hash", "tracked", "patch"])
+            .where("resource_id", "=", of.id)
+            .orderBy("version")
+            .execute(),
+        ),
       ),
-    ),
-  )
+    )
 
 /** Each stored patch turns the previous version's content into its own. */
 const expectPatchesChain = (
@@ -99,7 +101,7 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
     await database.drop()
   })
 
-  const append = (observation: Observation, after: Written | undefined) =>
+  const append = (observation: Observation, after: Written | "none" | undefined) =>
     appendWith(runtime)(observation, after)
   const stored = () => storedWith(runtime)()
 
@@ -136,6 +138,27 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
       [100, 101, 102].map((price) => contentHash({ symbol: "TDMK", price })),
     )
     // Whichever path wrote them.
+    expectPatchesChain(rows)
+  })
+
+  it("writes the first version of a resource believed new, and decides as if alone when the resource exists after all", async () => {
+    const fresh: ResourceRef = { ...resource, id: "append-test-new", key: "prices?symbol=NEW" }
+    expect(await append(observed(100, 1_000, fresh), "none")).toMatchObject({
+      _tag: "Appended",
+      version: 1,
+    })
+    // Believed new, but it exists: refused, then decided under the lock.
+    expect(await append(observed(101, 2_000, fresh), "none")).toMatchObject({
+      _tag: "Appended",
+      version: 2,
+      changes: 1,
+    })
+    expect(await append(observed(101, 3_000, fresh), "none")).toMatchObject({
+      _tag: "Unchanged",
+      version: 2,
+    })
+    const rows = await storedWith(runtime, fresh)()
+    expect(rows.map((row) => row.version)).toEqual([1, 2])
     expectPatchesChain(rows)
   })
 
