@@ -415,6 +415,17 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 decideAll(next, gathered, written, lane),
                 next.span,
               ).pipe(
+                // A defect is logged and the answers decided one by one: that decision reads
+                // the database, so whatever the statement wrote is neither lost nor repeated.
+                Effect.catchAllDefect((defect) =>
+                  Effect.logError("recording failed").pipe(
+                    Effect.annotateLogs({
+                      resource: next.observation.resource.key,
+                      error: String(defect),
+                    }),
+                    Effect.as(Option.none<Latest>()),
+                  ),
+                ),
                 Effect.onInterrupt(() =>
                   Effect.sync(() => {
                     for (const { answered } of [{ answered: next }, ...gathered]) {
@@ -429,7 +440,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 for (const { answered } of gathered) leave(resourceId, lane, answered.release)
                 continue
               }
-              // Refused: nothing was written. The answers go back, and are decided one by one.
+              // Refused (nothing was written): the answers go back, and are decided one by one.
               lane.queue.unshift(...gathered.map(({ answered }) => answered))
               lane.known = Option.none()
             }
