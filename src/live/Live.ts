@@ -65,8 +65,18 @@ const join = (
   coalesced: boolean,
   wake: (exit: Exit.Exit<LiveAnswer, UpstreamError>) => void,
 ): (() => void) => {
+  // Built by hand: `Exit.map` costs the live path more than the object it makes.
   const answer = (exit: Exit.Exit<Observed, UpstreamError>) =>
-    wake(Exit.map(exit, (observed) => ({ ...observed, resource, coalesced })))
+    wake(
+      exit._tag === "Success"
+        ? Exit.succeed({
+            answer: exit.value.answer,
+            tracked: exit.value.tracked,
+            resource,
+            coalesced,
+          })
+        : Exit.failCause(exit.cause),
+    )
   if (flight.exit !== undefined) {
     answer(flight.exit)
     return () => undefined
