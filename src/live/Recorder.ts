@@ -180,6 +180,9 @@ const outcomeName = (outcome: AppendOutcome) =>
 
 const afterIo = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
 
+/** How long a resource's first answer to decide waits before its decisions start, in ms. */
+const DRAIN_DELAY_MS = 1
+
 export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, RecorderShape>() {
   static readonly layer = Layer.effect(
     Recorder,
@@ -490,6 +493,9 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           ),
         )
 
+      const startDrain = (resourceId: string, lane: Lane) =>
+        background.unsafeRun(drain(resourceId, lane), { scheduler: afterIo })
+
       const dropped: Recording = { end: () => undefined }
 
       /** How a call ended, decided where it ends when nothing needs the database, else queued. */
@@ -525,7 +531,9 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         })
         if (lane.draining) return
         lane.draining = true
-        background.unsafeRun(drain(resource.id, lane), { scheduler: afterIo })
+        // Started a moment later: the request that comes next (often the same client's) has
+        // its upstream call going first, and the decision runs while that call is in flight.
+        setTimeout(startDrain, DRAIN_DELAY_MS, resource.id, lane)
       }
 
       /** The history read for a lane whose resource is not known: the one in flight, if still trusted. */
