@@ -55,6 +55,14 @@ export type AppendOutcome =
       readonly latestObservedAt: Date | null
     }
 
+/** A resource's row, as the first decision about it creates it. */
+const resourceRow = (resource: ResourceRef) => ({
+  id: resource.id,
+  source: resource.source,
+  key: resource.key,
+  params: JSON.stringify(resource.params),
+})
+
 /** The first version's patch builds its content from nothing. */
 const patchFrom = (previous: string | undefined, content: unknown): Array<PatchOperation> =>
   previous === undefined
@@ -179,12 +187,7 @@ export class History extends Context.Tag("tidemark/History")<
             // no-op update takes the row lock), with its latest version's tracked content.
             const current = await trx
               .insertInto("resources")
-              .values({
-                id: resource.id,
-                source: resource.source,
-                key: resource.key,
-                params: JSON.stringify(resource.params),
-              })
+              .values(resourceRow(resource))
               .onConflict((oc) =>
                 oc
                   .column("id")
@@ -251,12 +254,7 @@ export class History extends Context.Tag("tidemark/History")<
             .with("created", (db) =>
               db
                 .insertInto("resources")
-                .values({
-                  id: resource.id,
-                  source: resource.source,
-                  key: resource.key,
-                  params: JSON.stringify(resource.params),
-                })
+                .values(resourceRow(resource))
                 .onConflict((oc) => oc.doNothing())
                 .returning("id"),
             )

@@ -388,6 +388,21 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           return Option.fromNullable(latest)
         }).pipe(recordSpan(first.observation))
 
+      /**
+       * A defect in deciding must not stop the lane: it is logged, and the lane goes on
+       * knowing nothing of the resource.
+       */
+      const survivingDefect = (answered: Answered) =>
+        Effect.catchAllDefect((defect) =>
+          Effect.logError("recording failed").pipe(
+            Effect.annotateLogs({
+              resource: answered.observation.resource.key,
+              error: String(defect),
+            }),
+            Effect.as(Option.none<Latest>()),
+          ),
+        )
+
       /** Decides the lane's answers in order until none is left; the lane is then idle again. */
       const drain = (resourceId: string, lane: Lane): Effect.Effect<void> =>
         Effect.gen(function* () {
@@ -418,17 +433,9 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 decideAll(next, gathered, written, lane),
                 next.span,
               ).pipe(
-                // A defect is logged and the answers decided one by one: that decision reads
-                // the database, so whatever the statement wrote is neither lost nor repeated.
-                Effect.catchAllDefect((defect) =>
-                  Effect.logError("recording failed").pipe(
-                    Effect.annotateLogs({
-                      resource: next.observation.resource.key,
-                      error: String(defect),
-                    }),
-                    Effect.as(Option.none<Latest>()),
-                  ),
-                ),
+                // After a defect the answers are decided one by one: that decision reads the
+                // database, so whatever the statement wrote is neither lost nor repeated.
+                survivingDefect(next),
                 Effect.onInterrupt(() =>
                   Effect.sync(() => {
                     for (const { answered } of [{ answered: next }, ...gathered]) {
@@ -469,16 +476,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               decide(next.observation, known, lane, none),
               next.span,
             ).pipe(
-              // A defect in one decision must not stop the lane: the next one starts unknowing.
-              Effect.catchAllDefect((defect) =>
-                Effect.logError("recording failed").pipe(
-                  Effect.annotateLogs({
-                    resource: next.observation.resource.key,
-                    error: String(defect),
-                  }),
-                  Effect.as(Option.none()),
-                ),
-              ),
+              survivingDefect(next),
               Effect.onInterrupt(() => Effect.sync(() => leave(resourceId, lane, next.release))),
             )
             // Only once the lane knows what this decision learned: an idle lane's knowledge is kept.
