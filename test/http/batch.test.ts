@@ -37,6 +37,13 @@ describe("changes queued for a far database", () => {
         params: { pair: { type: "string" as const, pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
         select: "/data",
       },
+      // Each request makes its own call, so an older answer can arrive after newer ones.
+      unshared: {
+        url: `${upstream.url}/prices/{pair}`,
+        params: { pair: { type: "string" as const, pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+        select: "/data",
+        coalesce: false,
+      },
     },
   })
 
@@ -116,6 +123,60 @@ describe("changes queued for a far database", () => {
       appended: 4,
       unchanged: 2,
       stale: 0,
+      failed: 0,
+    })
+  })
+
+  it("leaves out of a batch an answer older than a change queued before it (guarantee 4)", async () => {
+    const unshared = async () => {
+      const response = await far.request("/v1/live/unshared?pair=CAD-USD")
+      expect(response.status).toBe(200)
+      return etagHash(response)
+    }
+    serve("CAD-USD", "1.30")
+    const first = await unshared()
+    expect(await far.settle()).toBe(true)
+    const before = await recordingsSnapshot(far)
+
+    proxy.setDelay(300)
+    serve("CAD-USD", "1.31")
+    const writing = await unshared()
+    // A call that starts now and is answered only after two newer calls were.
+    let amount = "1.39"
+    let holdNext = true
+    const heldCalled = deferred()
+    const release = deferred()
+    upstream.route("/prices/CAD-USD", async (_, response) => {
+      const answer = amount
+      if (holdNext) {
+        holdNext = false
+        heldCalled.resolve()
+        await release.promise
+      }
+      sendJson(response, { data: { amount: answer } })
+    })
+    const older = unshared()
+    await heldCalled.promise
+    const queued: Array<string> = []
+    for (const next of ["1.32", "1.33"]) {
+      amount = next
+      queued.push(await unshared())
+    }
+    release.resolve()
+    await older
+    // All answered while the first write is still on its way.
+    expect(await stored("unshared?pair=CAD-USD")).toHaveLength(1)
+    expect(await far.settle()).toBe(true)
+
+    const versions = await stored("unshared?pair=CAD-USD")
+    expect(versions.map((v) => v.hash)).toEqual([first, writing, ...queued])
+    // The two newer changes went in one statement, the older answer in none.
+    const [, second, ...batched] = versions.map((v) => v.recordedAt.getTime())
+    expect(new Set(batched).size).toBe(1)
+    expect(batched[0]).not.toBe(second)
+    expect(await recordingsSince(far, before)).toMatchObject({
+      appended: 3,
+      stale: 1,
       failed: 0,
     })
   })
