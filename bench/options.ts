@@ -60,7 +60,8 @@ export const USAGE = `npm run bench -- [options]
   --db-pool N              TIDEMARK_DB_POOL_SIZE for Tidemark (default: Tidemark's own)
   --out FILE               where the report is appended (default BENCHMARKS.md)
   --no-append              print the report only (the default with --quick)
-  --cpu-prof DIR           run Tidemark with --cpu-prof, profiles written to DIR
+  --cpu-prof DIR           run every target with --cpu-prof, profiles written to DIR
+                           as TARGET.PORT.cpuprofile
   --tidemark-bundle FILE   measure this build of Tidemark (an esbuild bundle of another
                            checkout's src/main.ts), with npm start's node flags, instead of
                            npm start's own`

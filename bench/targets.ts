@@ -119,9 +119,15 @@ export const startTarget = async (name: TargetName, stage: Stage): Promise<Runni
       ? { ...command, script: stage.tidemarkBundle }
       : command
   const profiling =
-    isTidemark && stage.cpuProfDir !== undefined
-      ? ["--cpu-prof", "--cpu-prof-dir", stage.cpuProfDir]
-      : []
+    stage.cpuProfDir === undefined
+      ? []
+      : [
+          "--cpu-prof",
+          "--cpu-prof-dir",
+          stage.cpuProfDir,
+          "--cpu-prof-name",
+          `${name}.${port}.cpuprofile`,
+        ]
   const child = startNode(script, [], env, [...nodeArgs, ...profiling])
   try {
     await waitHealthy(child, baseUrl, 120_000)
