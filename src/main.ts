@@ -1,11 +1,12 @@
 /** The process: read the configuration, build the runtime, serve, and shut down gracefully. */
-import { serve } from "@hono/node-server"
 import { Cause, Context, Effect, Either, Exit, Layer, ManagedRuntime, Option } from "effect"
 import { appLayer, observabilityLayer } from "./AppLayer.js"
 import { Background } from "./Background.js"
 import { describeConfigError, settingsConfig } from "./Config.js"
 import { makeApp, settingsOptions } from "./http/app.js"
+import { nodeServer } from "./http/node.js"
 import { makeRunner } from "./http/run.js"
+import { Live } from "./live/Live.js"
 import { Sources } from "./Sources.js"
 import { loadWebAssets } from "./web/assets.js"
 
@@ -41,18 +42,28 @@ if (started._tag === "Failure") {
 const services = Exit.getOrElse(started, () => fatal("start-up failed"))
 const sources = Context.get(services.context, Sources)
 
-const app = makeApp({
-  run: makeRunner(services),
-  sources,
-  ...settingsOptions(settings),
-  assets: loadWebAssets(),
-})
+const run = makeRunner(services)
+const options = settingsOptions(settings)
+const app = makeApp({ run, sources, ...options, assets: loadWebAssets() })
 
-const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
+// Live requests go straight from node:http to the live path unless a token or a request
+// span needs Hono's middleware on the way.
+const server = nodeServer(
+  app.fetch,
+  settings.host,
+  options.traced || options.apiToken !== undefined
+    ? undefined
+    : { live: Context.get(services.context, Live), run, logRequests: options.logRequests },
+)
+server.listen(settings.port, settings.host, () => {
+  const info = server.address()
   runtime.runFork(
     Effect.logInfo("tidemark listening").pipe(
       Effect.annotateLogs({
-        address: `http://${info.address}:${info.port}`,
+        address:
+          info !== null && typeof info === "object"
+            ? `http://${info.address}:${info.port}`
+            : String(info),
         sources: sources.all.map((s) => s.id),
       }),
     ),

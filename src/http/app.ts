@@ -1,5 +1,5 @@
 /** The Hono app: a plain `fetch` handler over the application's services. */
-import { Clock, Context, Effect, Exit, type Redacted } from "effect"
+import { Clock, Context, Effect, Exit, type Redacted, type Tracer } from "effect"
 import { Hono } from "hono"
 import { routePath } from "hono/route"
 import { describeRoute, openAPIRouteHandler } from "hono-openapi"
@@ -43,6 +43,52 @@ export const settingsOptions = (settings: AppSettings) => ({
   logRequests: settings.logLevel === "debug" || settings.logLevel === "info",
 })
 
+/** An answered request, as its metrics and log line tell it. */
+export interface EndedRequest {
+  readonly method: string
+  readonly route: string
+  readonly path: string
+  readonly status: number
+  readonly seconds: number
+  /** The upstream call's outcome, for the routes that made one. */
+  readonly upstream: string | undefined
+}
+
+/** Counts an answered request; writes its log line and ends its span, when it has them. */
+export const requestEnded = (
+  run: Runner<AppServices>,
+  { method, route, path, status, seconds, upstream }: EndedRequest,
+  logRequests: boolean,
+  span: Tracer.Span | undefined,
+) => {
+  const counted = httpRequests(method, route, status)
+  updateNow(counted.count, 1)
+  updateNow(counted.seconds, seconds)
+  if (!logRequests && span === undefined) return
+  void run(
+    Effect.gen(function* () {
+      if (logRequests) {
+        yield* Effect.logInfo("request").pipe(
+          Effect.annotateLogs({
+            method,
+            route,
+            path,
+            status,
+            durationMs: Math.round(seconds * 100_000) / 100,
+            ...(upstream === undefined ? {} : { upstream }),
+          }),
+        )
+      }
+      if (span !== undefined) {
+        span.attribute("http.route", route)
+        span.attribute("http.response.status_code", status)
+        span.end(yield* Clock.currentTimeNanos, Exit.void)
+      }
+    }),
+    { span },
+  )
+}
+
 export const makeApp = ({
   run,
   sources,
@@ -71,35 +117,18 @@ export const makeApp = ({
       run(effect, { span, signal: signal === null ? undefined : (signal ?? c.req.raw.signal) }),
     )
     await next()
-    const route = routePath(c)
-    const status = c.res.status
-    const seconds = (performance.now() - started) / 1000
-    const counted = httpRequests(c.req.method, route, status)
-    updateNow(counted.count, 1)
-    updateNow(counted.seconds, seconds)
-    if (!logRequests && span === undefined) return
-    const upstream = c.get("upstream")
-    void run(
-      Effect.gen(function* () {
-        if (logRequests) {
-          yield* Effect.logInfo("request").pipe(
-            Effect.annotateLogs({
-              method: c.req.method,
-              route,
-              path: c.req.path,
-              status,
-              durationMs: Math.round(seconds * 100_000) / 100,
-              ...(upstream === undefined ? {} : { upstream }),
-            }),
-          )
-        }
-        if (span !== undefined) {
-          span.attribute("http.route", route)
-          span.attribute("http.response.status_code", status)
-          span.end(yield* Clock.currentTimeNanos, Exit.void)
-        }
-      }),
-      { span },
+    requestEnded(
+      run,
+      {
+        method: c.req.method,
+        route: routePath(c),
+        path: c.req.path,
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+        upstream: c.get("upstream"),
+      },
+      logRequests,
+      span,
     )
   })
 

@@ -1,4 +1,4 @@
-import { Effect, type Exit } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { type Handler, Hono } from "hono"
 import { describeRoute } from "hono-openapi"
 import {
@@ -10,9 +10,8 @@ import {
 } from "../../live/Live.js"
 import type { AppEnv } from "../env.js"
 import { content, jsonSchemaOf, problems } from "../openapi.js"
-import { problemFor } from "../problem.js"
+import { internalErrorProblem, makeProblem, type Problem, problemFor } from "../problem.js"
 import { LiveParams, ResourceId } from "../queries.js"
-import { respond } from "../run.js"
 import { ETag, Instant, JsonValue } from "../schemas.js"
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
@@ -86,6 +85,57 @@ const describeLive = (sourceIds: ReadonlyArray<string>) =>
     },
   })
 
+/** The route as Hono names it: the label of the live route's HTTP metrics and log lines. */
+export const LIVE_ROUTE = "/v1/live/:source"
+
+/**
+ * A live request's answer, written by Hono as a `Response` or by the Node entry straight to
+ * its `ServerResponse`: the upstream's bytes (or 304 for a matching ETag), else the error's
+ * problem. `upstream` is the request log's word on the call.
+ */
+export interface LiveReply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array | string | null
+  readonly upstream: string | undefined
+}
+
+const problemReply = (problem: Problem, upstream?: string): LiveReply => ({
+  status: problem.status,
+  headers: { "content-type": "application/problem+json" },
+  body: JSON.stringify(problem),
+  upstream,
+})
+
+export const liveReply = (
+  exit: Exit.Exit<LiveAnswer, LiveError>,
+  ifNoneMatch: string | undefined,
+): LiveReply => {
+  if (Exit.isFailure(exit)) {
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isNone(failure)) {
+      const { status, code, title } = internalErrorProblem
+      return problemReply(makeProblem(status, code, title, "the request failed unexpectedly"))
+    }
+    const problem = problemFor(failure.value)
+    return problemReply(
+      problem,
+      failure.value._tag.startsWith("Upstream") ? problem.code : undefined,
+    )
+  }
+  const observed = exit.value
+  const upstream = observed.coalesced ? "coalesced" : "ok"
+  const headers = liveHeaders(observed)
+  return matchesEtag(ifNoneMatch, headers.etag)
+    ? { status: 304, headers, body: null, upstream }
+    : {
+        status: 200,
+        headers: { ...headers, "content-type": observed.answer.contentType },
+        body: observed.answer.bytes,
+        upstream,
+      }
+}
+
 const observeWith =
   (live: LiveShape) =>
   (source: string, query: LiveQuery): Promise<Exit.Exit<LiveAnswer, LiveError>> =>
@@ -112,23 +162,9 @@ export const liveRoutes = (sourceIds: ReadonlyArray<string>, untraced: LiveShape
           null,
         )
       : observeNow(source, query))
-    return respond(
-      exit,
-      (observed) => {
-        c.set("upstream", observed.coalesced ? "coalesced" : "ok")
-        const headers = liveHeaders(observed)
-        if (matchesEtag(c.req.header("if-none-match"), headers.etag)) {
-          return new Response(null, { status: 304, headers })
-        }
-        return new Response(observed.answer.bytes, {
-          status: 200,
-          headers: { ...headers, "content-type": observed.answer.contentType },
-        })
-      },
-      (error) => {
-        if (error._tag.startsWith("Upstream")) c.set("upstream", problemFor(error).code)
-      },
-    )
+    const reply = liveReply(exit, c.req.header("if-none-match"))
+    if (reply.upstream !== undefined) c.set("upstream", reply.upstream)
+    return new Response(reply.body, { status: reply.status, headers: reply.headers })
   }
   return new Hono<AppEnv>().get("/:source", Object.assign(handler, describeLive(sourceIds)))
 }

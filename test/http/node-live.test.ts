@@ -1,0 +1,155 @@
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { getRequestListener } from "@hono/node-server"
+import { Context } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type AnswerLive, answerLive, nodeServer } from "../../src/http/node.js"
+import { makeRunner } from "../../src/http/run.js"
+import { Live } from "../../src/live/Live.js"
+import { freshPglite, type TestDatabase } from "../support/databases.js"
+import { startTidemark, type TestApp } from "../support/tidemark.js"
+import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
+
+const listening = (server: Server) =>
+  new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise<void>((closed) => server.close(() => closed())),
+      }),
+    ),
+  )
+
+/** What a client can tell of an answer, but for the time it was observed and the date. */
+const seen = async (response: Response) => ({
+  status: response.status,
+  contentType: response.headers.get("content-type"),
+  contentLength: response.headers.get("content-length"),
+  etag: response.headers.get("etag"),
+  resource: response.headers.get("tidemark-resource"),
+  observedAt: response.headers.get("tidemark-observed-at") !== null,
+  cacheControl: response.headers.get("cache-control"),
+  body: await response.text(),
+})
+
+const BODY = '{ "data": {"amount": "1.50", "generated_at": 1},\n "extra": [1, 2.0] }'
+
+describe("live requests answered straight from node:http", () => {
+  let database: TestDatabase
+  let upstream: UpstreamStandIn
+  let tidemark: TestApp
+  let answer: AnswerLive
+  const servers: Array<{ url: string; close: () => Promise<void> }> = []
+  let viaHono: string
+  let direct: string
+
+  beforeAll(async () => {
+    database = await freshPglite()
+    upstream = await startUpstream()
+    upstream.route("/prices/EUR-USD", (_, response) => sendJson(response, BODY))
+    upstream.route("/prices/GBP-USD", (_, response) => sendJson(response, { error: 1 }, 500))
+    upstream.route("/prices/JPY-USD", (_, response) => {
+      response.writeHead(200, { "content-type": "text/plain" })
+      response.end("not json")
+    })
+    tidemark = await startTidemark(database.target, {
+      sources: {
+        price: {
+          description: "a price",
+          url: `${upstream.url}/prices/{pair}`,
+          params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+          select: "/data",
+          ignore: ["/generated_at"],
+        },
+      },
+    })
+    const services = await tidemark.runtime.runtime()
+    const options = {
+      live: Context.get(services.context, Live),
+      run: makeRunner(services),
+      logRequests: false,
+    }
+    answer = answerLive(options)
+    const hono = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined))
+    const both = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", options))
+    servers.push(hono, both)
+    viaHono = hono.url
+    direct = both.url
+  })
+  afterAll(async () => {
+    for (const server of servers) await server.close()
+    await tidemark.close()
+    await upstream.close()
+    await database.drop()
+  })
+
+  const requests: ReadonlyArray<{ name: string; path: string; init?: RequestInit }> = [
+    { name: "an answer", path: "/v1/live/price?pair=EUR-USD" },
+    { name: "a percent-encoded param", path: "/v1/live/price?pair=EUR%2DUSD" },
+    { name: "a param given twice", path: "/v1/live/price?pair=EUR-USD&pair=GBP-USD" },
+    { name: "a missing param", path: "/v1/live/price" },
+    { name: "a param that does not match", path: "/v1/live/price?pair=eur-usd" },
+    { name: "an unknown param", path: "/v1/live/price?pair=EUR-USD&other=1" },
+    { name: "an unknown source", path: "/v1/live/nothing?pair=EUR-USD" },
+    { name: "an upstream error", path: "/v1/live/price?pair=GBP-USD" },
+    { name: "an upstream answer that is not JSON", path: "/v1/live/price?pair=JPY-USD" },
+    { name: "an escaped source id", path: "/v1/live/pr%69ce?pair=EUR-USD" },
+    { name: "a trailing slash", path: "/v1/live/price/?pair=EUR-USD" },
+    { name: "a HEAD request", path: "/v1/live/price?pair=EUR-USD", init: { method: "HEAD" } },
+  ]
+
+  it.each(requests)("answers $name as the Hono app does", async ({ path, init }) => {
+    const expected = await seen(await fetch(`${viaHono}${path}`, init))
+    expect(await seen(await fetch(`${direct}${path}`, init))).toEqual(expected)
+  })
+
+  it("answers If-None-Match with the current ETag with 304, as the Hono app does", async () => {
+    const etag = (await fetch(`${viaHono}/v1/live/price?pair=EUR-USD`)).headers.get("etag") ?? ""
+    const init = { headers: { "if-none-match": `W/${etag}, "other"` } }
+    const expected = await seen(await fetch(`${viaHono}/v1/live/price?pair=EUR-USD`, init))
+    expect(expected.status).toBe(304)
+    expect(await seen(await fetch(`${direct}/v1/live/price?pair=EUR-USD`, init))).toEqual(expected)
+  })
+
+  it("counts its requests under the live route's label, as the Hono app does", async () => {
+    const count = async () => {
+      const text = await (await tidemark.request("/metrics")).text()
+      const line = text
+        .split("\n")
+        .find((row) =>
+          row.startsWith(
+            'tidemark_http_requests_total{method="GET",route="/v1/live/:source",status="200"}',
+          ),
+        )
+      return Number(line?.split(" ").at(-1) ?? 0)
+    }
+    const before = await count()
+    await (await fetch(`${viaHono}/v1/live/price?pair=EUR-USD`)).text()
+    expect(await count()).toBe(before + 1)
+    await (await fetch(`${direct}/v1/live/price?pair=EUR-USD`)).text()
+    expect(await count()).toBe(before + 2)
+  })
+
+  it("takes GETs of a plain source id and leaves everything else to Hono", async () => {
+    const taken: Array<boolean> = []
+    const hono = getRequestListener(tidemark.app.fetch)
+    const server = await listening(
+      createServer((request, response) => {
+        const took = answer(request, response)
+        taken.push(took)
+        if (!took) void hono(request, response)
+      }),
+    )
+    servers.push(server)
+    for (const [path, init] of [
+      ["/v1/live/price?pair=EUR-USD", undefined],
+      ["/v1/live/price?pair=EUR-USD", { method: "HEAD" }],
+      ["/v1/live/pr%69ce?pair=EUR-USD", undefined],
+      ["/v1/live/price/?pair=EUR-USD", undefined],
+      ["/v1/sources", undefined],
+    ] as const) {
+      await (await fetch(`${server.url}${path}`, init)).text()
+    }
+    expect(taken).toEqual([true, false, false, false, false])
+  })
+})
