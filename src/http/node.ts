@@ -2,7 +2,7 @@
  * The Node entry's HTTP server: the Hono app through @hono/node-server, with
  * `GET /v1/live/:source` answered straight from node:http when nothing on the way needs
  * Hono (no token to check, no request span). The live route is the hot path, and Hono's
- * bridge (a `Request` in, a `Response` out, the middleware's steps) cost about a sixth of
+ * bridge (a `Request` in, a `Response` out, the middleware's steps) cost about a tenth of
  * its CPU per answer. Both ways answer alike: one `liveReply`, one `requestEnded`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
