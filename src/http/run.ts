@@ -37,10 +37,13 @@ export const makeRunner = <R>(runtime: Runtime.Runtime<R>): Runner<R> =>
     { context: runtime.context },
   )
 
-export const internalError = () => {
+/** The problem for a failure no route expected (a defect). */
+export const unexpectedProblem = () => {
   const { status, code, title } = internalErrorProblem
-  return problemResponse(makeProblem(status, code, title, "the request failed unexpectedly"))
+  return makeProblem(status, code, title, "the request failed unexpectedly")
 }
+
+export const internalError = () => problemResponse(unexpectedProblem())
 
 /** Turns an exit into a response: success through `onSuccess`, expected errors through the problem table. */
 export const respond = <A, E extends ApiError>(

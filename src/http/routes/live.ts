@@ -10,8 +10,9 @@ import {
 } from "../../live/Live.js"
 import type { AppEnv } from "../env.js"
 import { content, jsonSchemaOf, problems } from "../openapi.js"
-import { internalErrorProblem, makeProblem, type Problem, problemFor } from "../problem.js"
+import { type Problem, problemFor } from "../problem.js"
 import { LiveParams, ResourceId } from "../queries.js"
+import { unexpectedProblem } from "../run.js"
 import { ETag, Instant, JsonValue } from "../schemas.js"
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
@@ -113,10 +114,7 @@ export const liveReply = (
 ): LiveReply => {
   if (Exit.isFailure(exit)) {
     const failure = Cause.failureOption(exit.cause)
-    if (Option.isNone(failure)) {
-      const { status, code, title } = internalErrorProblem
-      return problemReply(makeProblem(status, code, title, "the request failed unexpectedly"))
-    }
+    if (Option.isNone(failure)) return problemReply(unexpectedProblem())
     const problem = problemFor(failure.value)
     return problemReply(
       problem,
