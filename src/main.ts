@@ -46,14 +46,19 @@ const run = makeRunner(services)
 const options = settingsOptions(settings)
 const app = makeApp({ run, sources, ...options, assets: loadWebAssets() })
 
-// Live requests go straight from node:http to the live path unless a token or a request
-// span needs Hono's middleware on the way.
+// Live requests go straight from node:http to the live path unless a request span needs
+// Hono's middleware on the way.
 const server = nodeServer(
   app.fetch,
   settings.host,
-  options.traced || options.apiToken !== undefined
+  options.traced
     ? undefined
-    : { live: Context.get(services.context, Live), run, logRequests: options.logRequests },
+    : {
+        live: Context.get(services.context, Live),
+        run,
+        logRequests: options.logRequests,
+        apiToken: options.apiToken,
+      },
 )
 server.listen(settings.port, settings.host, () => {
   const info = server.address()

@@ -6,12 +6,17 @@ import { problemFor, problemResponse } from "./problem.js"
 
 const BEARER = /^Bearer\s+(.+)$/i
 
-/** Requires `Authorization: Bearer <token>`, compared in constant time. */
+/** Whether an `Authorization` header presents `expected` as its bearer token, compared in constant time. */
+export const presentsToken = async (header: string | undefined, expected: string) => {
+  const presented = BEARER.exec(header ?? "")?.[1]
+  return presented !== undefined && (await timingSafeEqual(presented, expected))
+}
+
+/** Requires `Authorization: Bearer <token>`. */
 export const bearerAuth = (token: Redacted.Redacted<string>): MiddlewareHandler => {
   const expected = R.value(token)
   return async (c, next) => {
-    const presented = BEARER.exec(c.req.header("authorization") ?? "")?.[1]
-    if (presented === undefined || !(await timingSafeEqual(presented, expected))) {
+    if (!(await presentsToken(c.req.header("authorization"), expected))) {
       return problemResponse(problemFor(new Unauthorized()), { "www-authenticate": "Bearer" })
     }
     await next()

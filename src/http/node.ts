@@ -1,16 +1,18 @@
 /**
  * The Node entry's HTTP server: the Hono app through @hono/node-server, with
- * `GET /v1/live/:source` answered straight from node:http when nothing on the way needs
- * Hono (no token to check, no request span). The live route is the hot path, and Hono's
- * bridge (a `Request` in, a `Response` out, the middleware's steps) cost about a tenth of
- * its CPU per answer. Both ways answer alike: one `liveReply`, one `requestEnded`.
+ * `GET /v1/live/:source` answered straight from node:http when no request span needs
+ * Hono's middleware (a bearer token is checked here as the middleware checks it). The live
+ * route is the hot path, and Hono's bridge (a `Request` in, a `Response` out, the
+ * middleware's steps) cost about a tenth of its CPU per answer. Both ways answer alike:
+ * one `liveReply`, one `requestEnded`, one `presentsToken`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { getRequestListener } from "@hono/node-server"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Redacted } from "effect"
 import { getQueryParams } from "hono/utils/url"
 import type { LiveAnswer, LiveError, LiveShape, RawParams } from "../live/Live.js"
 import { requestEnded } from "./app.js"
+import { presentsToken } from "./auth.js"
 import type { AppServices } from "./env.js"
 import { LIVE_ROUTE, liveReply } from "./routes/live.js"
 import type { Runner } from "./run.js"
@@ -22,17 +24,24 @@ export interface LiveDirect {
   readonly live: LiveShape
   readonly run: Runner<AppServices>
   readonly logRequests: boolean
+  /** Checked as Hono's middleware checks it; a request without it is left to Hono (401). */
+  readonly apiToken: Redacted.Redacted<string> | undefined
 }
 
-/** Answers a live request and says true, or says false and leaves the request to Hono. */
-export type AnswerLive = (request: IncomingMessage, response: ServerResponse) => boolean
+type Listener = (request: IncomingMessage, response: ServerResponse) => void
 
-export const answerLive =
-  ({ live, run, logRequests }: LiveDirect): AnswerLive =>
-  (request, response) => {
+/** Answers a live request, or leaves the request to `toHono`. */
+export type AnswerLive = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  toHono: Listener,
+) => void
+
+export const answerLive = ({ live, run, logRequests, apiToken }: LiveDirect): AnswerLive => {
+  const expected = apiToken === undefined ? undefined : Redacted.value(apiToken)
+
+  const observe = (request: IncomingMessage, response: ServerResponse, source: string) => {
     const url = request.url ?? ""
-    const source = request.method === "GET" ? LIVE_PATH.exec(url)?.[1] : undefined
-    if (source === undefined) return false
     const started = performance.now()
     const at = url.indexOf("?")
     const query = {
@@ -81,8 +90,18 @@ export const answerLive =
       )
       answered(Exit.die(defect))
     }
-    return true
   }
+
+  return (request, response, toHono) => {
+    const source = request.method === "GET" ? LIVE_PATH.exec(request.url ?? "")?.[1] : undefined
+    if (source === undefined) return toHono(request, response)
+    if (expected === undefined) return observe(request, response, source)
+    presentsToken(request.headers.authorization, expected).then(
+      (presented) => (presented ? observe(request, response, source) : toHono(request, response)),
+      () => toHono(request, response),
+    )
+  }
+}
 
 /**
  * The server `serve` would make for `fetch` (a node:http server over @hono/node-server's
@@ -94,8 +113,9 @@ export const nodeServer = (
   direct: LiveDirect | undefined,
 ) => {
   const honoListener = getRequestListener(fetch, { hostname })
+  const toHono: Listener = (request, response) => void honoListener(request, response)
   const answer = direct === undefined ? undefined : answerLive(direct)
-  return createServer((request, response) => {
-    if (answer === undefined || !answer(request, response)) void honoListener(request, response)
-  })
+  return createServer(
+    answer === undefined ? toHono : (request, response) => answer(request, response, toHono),
+  )
 }

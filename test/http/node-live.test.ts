@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { getRequestListener } from "@hono/node-server"
-import { Context } from "effect"
+import { Context, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AnswerLive, answerLive, nodeServer } from "../../src/http/node.js"
 import { makeRunner } from "../../src/http/run.js"
@@ -29,6 +29,7 @@ const seen = async (response: Response) => ({
   resource: response.headers.get("tidemark-resource"),
   observedAt: response.headers.get("tidemark-observed-at") !== null,
   cacheControl: response.headers.get("cache-control"),
+  wwwAuthenticate: response.headers.get("www-authenticate"),
   body: await response.text(),
 })
 
@@ -68,6 +69,7 @@ describe("live requests answered straight from node:http", () => {
       live: Context.get(services.context, Live),
       run: makeRunner(services),
       logRequests: false,
+      apiToken: undefined,
     }
     answer = answerLive(options)
     const hono = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined))
@@ -131,14 +133,15 @@ describe("live requests answered straight from node:http", () => {
   })
 
   it("takes GETs of a plain source id and leaves everything else to Hono", async () => {
-    const taken: Array<boolean> = []
+    const toHono: Array<string> = []
     const hono = getRequestListener(tidemark.app.fetch)
     const server = await listening(
-      createServer((request, response) => {
-        const took = answer(request, response)
-        taken.push(took)
-        if (!took) void hono(request, response)
-      }),
+      createServer((request, response) =>
+        answer(request, response, (left, leftResponse) => {
+          toHono.push(`${left.method} ${left.url}`)
+          void hono(left, leftResponse)
+        }),
+      ),
     )
     servers.push(server)
     for (const [path, init] of [
@@ -150,6 +153,106 @@ describe("live requests answered straight from node:http", () => {
     ] as const) {
       await (await fetch(`${server.url}${path}`, init)).text()
     }
-    expect(taken).toEqual([true, false, false, false, false])
+    expect(toHono).toEqual([
+      "HEAD /v1/live/price?pair=EUR-USD",
+      "GET /v1/live/pr%69ce?pair=EUR-USD",
+      "GET /v1/live/price/?pair=EUR-USD",
+      "GET /v1/sources",
+    ])
+  })
+})
+
+describe("live requests answered straight from node:http behind a token", () => {
+  let database: TestDatabase
+  let upstream: UpstreamStandIn
+  let tidemark: TestApp
+  const servers: Array<{ url: string; close: () => Promise<void> }> = []
+  let viaHono: string
+  let direct: string
+  const apiToken = Redacted.make("a-token-of-some-length")
+
+  beforeAll(async () => {
+    database = await freshPglite()
+    upstream = await startUpstream()
+    upstream.route("/prices/EUR-USD", (_, response) => sendJson(response, BODY))
+    tidemark = await startTidemark(
+      database.target,
+      {
+        sources: {
+          price: {
+            description: "a price",
+            url: `${upstream.url}/prices/{pair}`,
+            params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+          },
+        },
+      },
+      { apiToken },
+    )
+    const services = await tidemark.runtime.runtime()
+    const options = {
+      live: Context.get(services.context, Live),
+      run: makeRunner(services),
+      logRequests: false,
+      apiToken,
+    }
+    const hono = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined))
+    const both = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", options))
+    servers.push(hono, both)
+    viaHono = hono.url
+    direct = both.url
+  })
+  afterAll(async () => {
+    for (const server of servers) await server.close()
+    await tidemark.close()
+    await upstream.close()
+    await database.drop()
+  })
+
+  const cases: ReadonlyArray<{ name: string; authorization: string | undefined; ok: boolean }> = [
+    { name: "the token", authorization: "Bearer a-token-of-some-length", ok: true },
+    {
+      name: "the token after a lower-case scheme",
+      authorization: "bearer a-token-of-some-length",
+      ok: true,
+    },
+    { name: "another token", authorization: "Bearer a-token-of-some-lengtH", ok: false },
+    { name: "a token of another length", authorization: "Bearer short", ok: false },
+    { name: "another scheme", authorization: "Basic a-token-of-some-length", ok: false },
+    { name: "no Authorization header", authorization: undefined, ok: false },
+  ]
+
+  it("answers a request with the token itself and leaves the others to Hono", async () => {
+    const services = await tidemark.runtime.runtime()
+    const answer = answerLive({
+      live: Context.get(services.context, Live),
+      run: makeRunner(services),
+      logRequests: false,
+      apiToken,
+    })
+    const toHono: Array<string | undefined> = []
+    const hono = getRequestListener(tidemark.app.fetch)
+    const server = await listening(
+      createServer((request, response) =>
+        answer(request, response, (left, leftResponse) => {
+          toHono.push(left.headers.authorization)
+          void hono(left, leftResponse)
+        }),
+      ),
+    )
+    servers.push(server)
+    for (const { authorization } of cases) {
+      const init = authorization === undefined ? {} : { headers: { authorization } }
+      await (await fetch(`${server.url}/v1/live/price?pair=EUR-USD`, init)).text()
+    }
+    expect(toHono).toEqual(cases.filter((c) => !c.ok).map((c) => c.authorization))
+  })
+
+  it.each(cases)("answers a request with $name as the Hono app does", async (case_) => {
+    const init =
+      case_.authorization === undefined ? {} : { headers: { authorization: case_.authorization } }
+    const path = "/v1/live/price?pair=EUR-USD"
+    const expected = await seen(await fetch(`${viaHono}${path}`, init))
+    expect(expected.status).toBe(case_.ok ? 200 : 401)
+    expect(await seen(await fetch(`${direct}${path}`, init))).toEqual(expected)
   })
 })
