@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { getRequestListener } from "@hono/node-server"
 import { Context, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type AnswerLive, answerLive, nodeServer } from "../../src/http/node.js"
+import { type AnswerLive, answerLive, type LiveDirect, nodeServer } from "../../src/http/node.js"
 import { makeRunner } from "../../src/http/run.js"
 import { Live } from "../../src/live/Live.js"
 import { freshPglite, type TestDatabase } from "../support/databases.js"
@@ -35,6 +35,27 @@ const seen = async (response: Response) => ({
 
 const BODY = '{ "data": {"amount": "1.50", "generated_at": 1},\n "extra": [1, 2.0] }'
 
+/** The direct path's settings over a test app's services. */
+const directOf = async (
+  tidemark: TestApp,
+  apiToken: Redacted.Redacted<string> | undefined,
+): Promise<LiveDirect> => {
+  const services = await tidemark.runtime.runtime()
+  return {
+    live: Context.get(services.context, Live),
+    run: makeRunner(services),
+    logRequests: false,
+    apiToken,
+  }
+}
+
+/** The app served two ways: all through Hono, and with live requests answered directly. */
+const servedBothWays = (tidemark: TestApp, direct: LiveDirect) =>
+  Promise.all([
+    listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined)),
+    listening(nodeServer(tidemark.app.fetch, "127.0.0.1", direct)),
+  ])
+
 describe("live requests answered straight from node:http", () => {
   let database: TestDatabase
   let upstream: UpstreamStandIn
@@ -64,16 +85,9 @@ describe("live requests answered straight from node:http", () => {
         },
       },
     })
-    const services = await tidemark.runtime.runtime()
-    const options = {
-      live: Context.get(services.context, Live),
-      run: makeRunner(services),
-      logRequests: false,
-      apiToken: undefined,
-    }
+    const options = await directOf(tidemark, undefined)
     answer = answerLive(options)
-    const hono = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined))
-    const both = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", options))
+    const [hono, both] = await servedBothWays(tidemark, options)
     servers.push(hono, both)
     viaHono = hono.url
     direct = both.url
@@ -188,15 +202,7 @@ describe("live requests answered straight from node:http behind a token", () => 
       },
       { apiToken },
     )
-    const services = await tidemark.runtime.runtime()
-    const options = {
-      live: Context.get(services.context, Live),
-      run: makeRunner(services),
-      logRequests: false,
-      apiToken,
-    }
-    const hono = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", undefined))
-    const both = await listening(nodeServer(tidemark.app.fetch, "127.0.0.1", options))
+    const [hono, both] = await servedBothWays(tidemark, await directOf(tidemark, apiToken))
     servers.push(hono, both)
     viaHono = hono.url
     direct = both.url
@@ -222,13 +228,7 @@ describe("live requests answered straight from node:http behind a token", () => 
   ]
 
   it("answers a request with the token itself and leaves the others to Hono", async () => {
-    const services = await tidemark.runtime.runtime()
-    const answer = answerLive({
-      live: Context.get(services.context, Live),
-      run: makeRunner(services),
-      logRequests: false,
-      apiToken,
-    })
+    const answer = answerLive(await directOf(tidemark, apiToken))
     const toHono: Array<string | undefined> = []
     const hono = getRequestListener(tidemark.app.fetch)
     const server = await listening(
