@@ -16,10 +16,10 @@ import { unexpectedProblem } from "../run.js"
 import { ETag, Instant, JsonValue } from "../schemas.js"
 
 const matchesEtag = (header: string | undefined, etag: string): boolean =>
-  (header ?? "").split(",").some((candidate) => {
+  header?.split(",").some((candidate) => {
     const tag = candidate.trim().replace(/^W\//, "")
     return tag === etag || tag === "*"
-  })
+  }) === true
 
 const liveHeaders = ({ tracked, resource, answer }: LiveAnswer) => ({
   etag: `"${tracked.hash}"`,
