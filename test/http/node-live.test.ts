@@ -256,3 +256,64 @@ describe("live requests answered straight from node:http behind a token", () => 
     expect(await seen(await fetch(`${direct}${path}`, init))).toEqual(expected)
   })
 })
+
+describe("upstream failures answered straight from node:http", () => {
+  let database: TestDatabase
+  let upstream: UpstreamStandIn
+  let tidemark: TestApp
+  const servers: Array<{ url: string; close: () => Promise<void> }> = []
+  let viaHono: string
+  let direct: string
+
+  beforeAll(async () => {
+    database = await freshPglite()
+    upstream = await startUpstream()
+    const unreachable = await listening(createServer())
+    await unreachable.close()
+    upstream.route("/hang", () => undefined)
+    upstream.route("/huge", (_, response) => {
+      response.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": String(6 * 1024 * 1024),
+      })
+      response.on("error", () => undefined)
+      response.write("[")
+    })
+    upstream.route("/redirect", (_, response) => {
+      response.writeHead(302, { location: `${upstream.url}/elsewhere` })
+      response.end()
+    })
+    const plain = (path: string) => ({ url: `${upstream.url}${path}`, retries: 0 })
+    tidemark = await startTidemark(database.target, {
+      sources: {
+        hanging: { ...plain("/hang"), timeoutMs: 200 },
+        huge: plain("/huge"),
+        redirecting: plain("/redirect"),
+        unreachable: { url: `${unreachable.url}/nothing`, retries: 0 },
+      },
+    })
+    const [hono, both] = await servedBothWays(tidemark, await directOf(tidemark, undefined))
+    servers.push(hono, both)
+    viaHono = hono.url
+    direct = both.url
+  })
+  afterAll(async () => {
+    for (const server of servers) await server.close()
+    await tidemark.close()
+    await upstream.close()
+    await database.drop()
+  })
+
+  it.each([
+    { source: "hanging", status: 504, code: "upstream_timeout" },
+    { source: "unreachable", status: 502, code: "upstream_unreachable" },
+    { source: "huge", status: 502, code: "upstream_too_large" },
+    { source: "redirecting", status: 502, code: "upstream_redirect" },
+  ])("answers $code as the Hono app does", async ({ source, status, code }) => {
+    const expected = await seen(await fetch(`${viaHono}/v1/live/${source}`))
+    expect(expected.status).toBe(status)
+    expect(expected.contentType).toBe("application/problem+json")
+    expect(JSON.parse(expected.body)).toMatchObject({ code })
+    expect(await seen(await fetch(`${direct}/v1/live/${source}`))).toEqual(expected)
+  })
+})
