@@ -15,11 +15,11 @@ import {
   recordingsSnapshot,
 } from "../support/metrics.js"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js"
-import { startTidemark, type TestApp } from "../support/tidemark.js"
+import { servings, startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 import { deferred, waitFor } from "../support/waiting.js"
 
-describe("the live answer and the database", () => {
+describe.each(servings)("the live answer and the database, $name", ({ serve }) => {
   let database: TestDatabase
   let proxy: TcpProxy
   let upstream: UpstreamStandIn
@@ -41,24 +41,26 @@ describe("the live answer and the database", () => {
     const target = new URL(POSTGRES_URL)
     proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port) })
     upstream = await startUpstream()
-    tidemark = await startTidemark(
-      { _tag: "Postgres", url: Redacted.make(proxy.through(databaseUrl)) },
-      {
-        sources: {
-          price: {
-            url: `${upstream.url}/prices/{pair}`,
-            params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
-            select: "/data",
-          },
-          // Concurrent requests each make their own call, so answers can arrive out of order.
-          unshared: {
-            url: `${upstream.url}/prices/{pair}`,
-            params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
-            select: "/data",
-            coalesce: false,
+    tidemark = await serve(
+      await startTidemark(
+        { _tag: "Postgres", url: Redacted.make(proxy.through(databaseUrl)) },
+        {
+          sources: {
+            price: {
+              url: `${upstream.url}/prices/{pair}`,
+              params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+              select: "/data",
+            },
+            // Concurrent requests each make their own call, so answers can arrive out of order.
+            unshared: {
+              url: `${upstream.url}/prices/{pair}`,
+              params: { pair: { type: "string", pattern: "^[A-Z]{3}-[A-Z]{3}$" } },
+              select: "/data",
+              coalesce: false,
+            },
           },
         },
-      },
+      ),
     )
     direct = new pg.Client({ connectionString: databaseUrl })
     await direct.connect()

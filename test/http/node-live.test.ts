@@ -1,24 +1,11 @@
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
+import { createServer } from "node:http"
 import { getRequestListener } from "@hono/node-server"
-import { Context, Redacted } from "effect"
+import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AnswerLive, answerLive, type LiveDirect, nodeServer } from "../../src/http/node.js"
-import { makeRunner } from "../../src/http/run.js"
-import { Live } from "../../src/live/Live.js"
 import { freshPglite, type TestDatabase } from "../support/databases.js"
-import { startTidemark, type TestApp } from "../support/tidemark.js"
+import { directOf, listening, startTidemark, type TestApp } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
-
-const listening = (server: Server) =>
-  new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise<void>((closed) => server.close(() => closed())),
-      }),
-    ),
-  )
 
 /** What a client can tell of an answer, but for the time it was observed and the date. */
 const seen = async (response: Response) => ({
@@ -34,20 +21,6 @@ const seen = async (response: Response) => ({
 })
 
 const BODY = '{ "data": {"amount": "1.50", "generated_at": 1},\n "extra": [1, 2.0] }'
-
-/** The direct path's settings over a test app's services. */
-const directOf = async (
-  tidemark: TestApp,
-  apiToken: Redacted.Redacted<string> | undefined,
-): Promise<LiveDirect> => {
-  const services = await tidemark.runtime.runtime()
-  return {
-    live: Context.get(services.context, Live),
-    run: makeRunner(services),
-    logRequests: false,
-    apiToken,
-  }
-}
 
 /** The app served two ways: all through Hono, and with live requests answered directly. */
 const servedBothWays = (tidemark: TestApp, direct: LiveDirect) =>

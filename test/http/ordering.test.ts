@@ -6,101 +6,109 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { databases, type TestDatabase } from "../support/databases.js"
 import { etagHash, resourceOf, versionsOf } from "../support/history.js"
 import { recordingsSince, recordingsSnapshot } from "../support/metrics.js"
-import { startTidemark, type TestApp } from "../support/tidemark.js"
+import { startTidemark, type TestApp, underEachServing } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 import { deferred, waitFor } from "../support/waiting.js"
 
-describe.each(databases)("observations finishing out of order on $name", ({ fresh }) => {
-  let database: TestDatabase
-  let upstream: UpstreamStandIn
-  let tidemark: TestApp
+describe.each(underEachServing(databases))(
+  "observations finishing out of order on $name, $serving",
+  ({ fresh, serve }) => {
+    let database: TestDatabase
+    let upstream: UpstreamStandIn
+    let tidemark: TestApp
 
-  beforeAll(async () => {
-    database = await fresh()
-    upstream = await startUpstream()
-    tidemark = await startTidemark(database.target, {
-      sources: {
-        value: {
-          url: `${upstream.url}/values/{name}`,
-          params: { name: { type: "string", pattern: "^[a-z-]+$" } },
-          timeoutMs: 60_000,
-          retries: 0,
-          coalesce: false,
-        },
-      },
+    beforeAll(async () => {
+      database = await fresh()
+      upstream = await startUpstream()
+      tidemark = await serve(
+        await startTidemark(database.target, {
+          sources: {
+            value: {
+              url: `${upstream.url}/values/{name}`,
+              params: { name: { type: "string", pattern: "^[a-z-]+$" } },
+              timeoutMs: 60_000,
+              retries: 0,
+              coalesce: false,
+            },
+          },
+        }),
+      )
     })
-  })
-  afterAll(async () => {
-    await tidemark.close()
-    await upstream.close()
-    await database.drop()
-  })
-
-  /**
-   * The first call to `/values/<name>` answers A once released; every later call answers B
-   * at once. Resolves when the first call has reached the upstream, at a millisecond
-   * strictly after its observation started, so the next request's observation is newer.
-   */
-  const slowThenFast = async (name: string) => {
-    const releaseFirst = deferred()
-    const firstArrived = deferred<number>()
-    let calls = 0
-    upstream.route(`/values/${name}`, async (_, response) => {
-      calls++
-      if (calls === 1) {
-        firstArrived.resolve(Date.now())
-        await releaseFirst.promise
-        sendJson(response, { value: "A" })
-      } else {
-        sendJson(response, { value: "B" })
-      }
+    afterAll(async () => {
+      await tidemark.close()
+      await upstream.close()
+      await database.drop()
     })
-    const first = tidemark.request(`/v1/live/value?name=${name}`)
-    const arrivedAt = await firstArrived.promise
-    await waitFor("the clock to move past the first call", () => Date.now() > arrivedAt)
-    return { first, releaseFirst: () => releaseFirst.resolve() }
-  }
 
-  it("keeps the later-started observation B as latest when the earlier one, A, finishes after B was recorded", async () => {
-    const before = await recordingsSnapshot(tidemark)
-    const { first, releaseFirst } = await slowThenFast("after-recorded")
-    const second = await tidemark.request("/v1/live/value?name=after-recorded")
-    expect(await second.json()).toEqual({ value: "B" })
-    const resource = resourceOf(second)
-    await waitFor("B to be recorded", async () => (await versionsOf(tidemark, resource)).length > 0)
-
-    releaseFirst()
-    const firstResponse = await first
-    expect(await firstResponse.json()).toEqual({ value: "A" })
-    expect(Date.parse(firstResponse.headers.get("tidemark-observed-at") ?? "")).toBeLessThan(
-      Date.parse(second.headers.get("tidemark-observed-at") ?? ""),
-    )
-    expect(await tidemark.settle()).toBe(true)
-
-    const versions = await versionsOf(tidemark, resource)
-    expect(versions.map((v) => v.hash)).toEqual([etagHash(second)])
-    expect(versions[0]?.observedAt).toBe(second.headers.get("tidemark-observed-at"))
-    expect(await recordingsSince(tidemark, before)).toMatchObject({ appended: 1, stale: 1 })
-  })
-
-  it("ends with B as latest whichever recording commits first, A recorded only as B's predecessor", async () => {
-    const before = await recordingsSnapshot(tidemark)
-    const { first, releaseFirst } = await slowThenFast("racing")
-    const second = await tidemark.request("/v1/live/value?name=racing")
-    releaseFirst()
-    const firstResponse = await first
-    expect(await tidemark.settle()).toBe(true)
-
-    const versions = await versionsOf(tidemark, resourceOf(second))
-    const outcomes = await recordingsSince(tidemark, before)
-    const b = { hash: etagHash(second), observedAt: second.headers.get("tidemark-observed-at") }
-    const a = {
-      hash: etagHash(firstResponse),
-      observedAt: firstResponse.headers.get("tidemark-observed-at"),
+    /**
+     * The first call to `/values/<name>` answers A once released; every later call answers B
+     * at once. Resolves when the first call has reached the upstream, at a millisecond
+     * strictly after its observation started, so the next request's observation is newer.
+     */
+    const slowThenFast = async (name: string) => {
+      const releaseFirst = deferred()
+      const firstArrived = deferred<number>()
+      let calls = 0
+      upstream.route(`/values/${name}`, async (_, response) => {
+        calls++
+        if (calls === 1) {
+          firstArrived.resolve(Date.now())
+          await releaseFirst.promise
+          sendJson(response, { value: "A" })
+        } else {
+          sendJson(response, { value: "B" })
+        }
+      })
+      const first = tidemark.request(`/v1/live/value?name=${name}`)
+      const arrivedAt = await firstArrived.promise
+      await waitFor("the clock to move past the first call", () => Date.now() > arrivedAt)
+      return { first, releaseFirst: () => releaseFirst.resolve() }
     }
-    const history = versions.map(({ hash, observedAt }) => ({ hash, observedAt }))
-    // Newest first: either A was refused as stale, or it committed before B and B followed it.
-    expect([[b], [b, a]]).toContainEqual(history)
-    expect(outcomes).toMatchObject({ appended: history.length, stale: 2 - history.length })
-  })
-})
+
+    it("keeps the later-started observation B as latest when the earlier one, A, finishes after B was recorded", async () => {
+      const before = await recordingsSnapshot(tidemark)
+      const { first, releaseFirst } = await slowThenFast("after-recorded")
+      const second = await tidemark.request("/v1/live/value?name=after-recorded")
+      expect(await second.json()).toEqual({ value: "B" })
+      const resource = resourceOf(second)
+      await waitFor(
+        "B to be recorded",
+        async () => (await versionsOf(tidemark, resource)).length > 0,
+      )
+
+      releaseFirst()
+      const firstResponse = await first
+      expect(await firstResponse.json()).toEqual({ value: "A" })
+      expect(Date.parse(firstResponse.headers.get("tidemark-observed-at") ?? "")).toBeLessThan(
+        Date.parse(second.headers.get("tidemark-observed-at") ?? ""),
+      )
+      expect(await tidemark.settle()).toBe(true)
+
+      const versions = await versionsOf(tidemark, resource)
+      expect(versions.map((v) => v.hash)).toEqual([etagHash(second)])
+      expect(versions[0]?.observedAt).toBe(second.headers.get("tidemark-observed-at"))
+      expect(await recordingsSince(tidemark, before)).toMatchObject({ appended: 1, stale: 1 })
+    })
+
+    it("ends with B as latest whichever recording commits first, A recorded only as B's predecessor", async () => {
+      const before = await recordingsSnapshot(tidemark)
+      const { first, releaseFirst } = await slowThenFast("racing")
+      const second = await tidemark.request("/v1/live/value?name=racing")
+      releaseFirst()
+      const firstResponse = await first
+      expect(await tidemark.settle()).toBe(true)
+
+      const versions = await versionsOf(tidemark, resourceOf(second))
+      const outcomes = await recordingsSince(tidemark, before)
+      const b = { hash: etagHash(second), observedAt: second.headers.get("tidemark-observed-at") }
+      const a = {
+        hash: etagHash(firstResponse),
+        observedAt: firstResponse.headers.get("tidemark-observed-at"),
+      }
+      const history = versions.map(({ hash, observedAt }) => ({ hash, observedAt }))
+      // Newest first: either A was refused as stale, or it committed before B and B followed it.
+      expect([[b], [b, a]]).toContainEqual(history)
+      expect(outcomes).toMatchObject({ appended: history.length, stale: 2 - history.length })
+    })
+  },
+)

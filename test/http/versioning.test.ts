@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { canonicalJson } from "../../src/core/canonical.js"
 import type { PatchOperation } from "../../src/core/patch.js"
 import { databases, type TestDatabase } from "../support/databases.js"
-import { bodyOf, startTidemark, type TestApp } from "../support/tidemark.js"
+import { bodyOf, startTidemark, type TestApp, underEachServing } from "../support/tidemark.js"
 import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 
 interface VersionDetail {
@@ -19,7 +19,7 @@ interface VersionsPage {
   nextBefore: number | null
 }
 
-describe.each(databases)("versions on $name", ({ fresh }) => {
+describe.each(underEachServing(databases))("versions on $name, $serving", ({ fresh, serve }) => {
   let database: TestDatabase
   let upstream: UpstreamStandIn
   let tidemark: TestApp
@@ -29,23 +29,25 @@ describe.each(databases)("versions on $name", ({ fresh }) => {
   beforeAll(async () => {
     database = await fresh()
     upstream = await startUpstream()
-    tidemark = await startTidemark(database.target, {
-      sources: {
-        weather: {
-          url: `${upstream.url}/weather`,
-          params: {
-            latitude: { type: "number", minimum: -90, maximum: 90 },
-            longitude: { type: "number", minimum: -180, maximum: 180 },
+    tidemark = await serve(
+      await startTidemark(database.target, {
+        sources: {
+          weather: {
+            url: `${upstream.url}/weather`,
+            params: {
+              latitude: { type: "number", minimum: -90, maximum: 90 },
+              longitude: { type: "number", minimum: -180, maximum: 180 },
+            },
+            ignore: ["/generationtime_ms", "/current/time", "/readings/*/at"],
           },
-          ignore: ["/generationtime_ms", "/current/time", "/readings/*/at"],
+          quote: {
+            url: `${upstream.url}/quote/{symbol}`,
+            params: { symbol: { type: "string", pattern: "^[A-Z]+$" } },
+            select: "/data",
+          },
         },
-        quote: {
-          url: `${upstream.url}/quote/{symbol}`,
-          params: { symbol: { type: "string", pattern: "^[A-Z]+$" } },
-          select: "/data",
-        },
-      },
-    })
+      }),
+    )
     upstream.route("/weather", (request, response) => {
       calls++
       const query = new URL(request.url ?? "/", upstream.url).searchParams

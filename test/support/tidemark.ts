@@ -1,10 +1,14 @@
 /** Tidemark in-process over real layers: the Hono app, its runtime, and a way to wait for recordings. */
-import { Context, Effect, Layer, ManagedRuntime } from "effect"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Context, Effect, Layer, ManagedRuntime, type Redacted } from "effect"
 import { appLayer, observabilityLayer } from "../../src/AppLayer.js"
 import { Background } from "../../src/Background.js"
 import type { AppSettings, DatabaseTarget } from "../../src/Config.js"
 import { makeApp, settingsOptions } from "../../src/http/app.js"
+import { type LiveDirect, nodeServer } from "../../src/http/node.js"
 import { makeRunner } from "../../src/http/run.js"
+import { Live } from "../../src/live/Live.js"
 import { Sources } from "../../src/Sources.js"
 import type { SourcesDocument } from "../../src/SourcesFile.js"
 
@@ -72,3 +76,60 @@ export const listen = async (tidemark: TestApp) => {
     )
   })
 }
+
+/** A server listening on a free port of 127.0.0.1: its URL, and how to close it. */
+export const listening = (server: Server) =>
+  new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((closed) => {
+            server.close(() => closed())
+            server.closeAllConnections()
+          }),
+      }),
+    ),
+  )
+
+/** The settings of the direct live path over a test app's services, as `main.ts` makes them. */
+export const directOf = async (
+  tidemark: TestApp,
+  apiToken: Redacted.Redacted<string> | undefined,
+): Promise<LiveDirect> => {
+  const services = await tidemark.runtime.runtime()
+  return {
+    live: Context.get(services.context, Live),
+    run: makeRunner(services),
+    logRequests: false,
+    apiToken,
+  }
+}
+
+/**
+ * The test app served as `main.ts` serves it: by node:http, answering live requests itself
+ * and leaving the rest to Hono. Its requests go over a socket; closing it closes the app.
+ */
+export const servedByNode = async (tidemark: TestApp): Promise<TestApp> => {
+  const server = await listening(
+    nodeServer(tidemark.app.fetch, "127.0.0.1", await directOf(tidemark, undefined)),
+  )
+  return {
+    ...tidemark,
+    request: (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init),
+    close: async () => {
+      await server.close()
+      await tidemark.close()
+    },
+  }
+}
+
+/** The two ways a test app's requests can be served: suites about guarantees run under both. */
+export const servings = [
+  { name: "Hono in process", serve: async (tidemark: TestApp) => tidemark },
+  { name: "node:http with the direct live path", serve: servedByNode },
+] as const
+
+/** Each of `cases` under each serving, named by both: `$name` and `$serving` in titles. */
+export const underEachServing = <C extends object>(cases: ReadonlyArray<C>) =>
+  cases.flatMap((case_) => servings.map(({ name, serve }) => ({ ...case_, serving: name, serve })))
