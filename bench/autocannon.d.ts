@@ -17,6 +17,8 @@ declare module "autocannon" {
     connections?: number
     duration?: number
     maxOverallRequests?: number
+    /** Requests a second across all connections, at most. */
+    overallRate?: number
     timeout?: number
     pipelining?: number
     requests?: ReadonlyArray<RequestSpec>
