@@ -62,6 +62,17 @@ describe("changes queued for a far database", () => {
   const serve = (pair: string, amount: string) =>
     upstream.route(`/prices/${pair}`, (_, response) => sendJson(response, { data: { amount } }))
 
+  /**
+   * Waits until the far instance has sent a statement through the proxy since `before`
+   * bytes: the write of the change just answered. Answers received afterwards queue behind
+   * that write, which the proxy holds; answers received before it starts would go into it.
+   */
+  const writeSent = (before: number) =>
+    waitFor("the write to be sent", () => proxy.receivedFromClients() > before, {
+      attempts: 500,
+      intervalMs: 5,
+    })
+
   /** One live answer for `pair` from `tidemark`: its ETag's hash. */
   const observe = async (tidemark: TestApp, pair: string) => {
     const response = await tidemark.request(`/v1/live/price?pair=${pair}`)
@@ -100,9 +111,11 @@ describe("changes queued for a far database", () => {
     expect(await far.settle()).toBe(true)
     const before = await recordingsSnapshot(far)
 
-    proxy.setDelay(300)
+    proxy.setDelay(500)
     serve("EUR-USD", "1.11")
+    const sentBefore = proxy.receivedFromClients()
     const writing = await observe(far, "EUR-USD")
+    await writeSent(sentBefore)
     // Answered while that version is still on its way to the database.
     const queued: Array<string> = []
     for (const amount of ["1.12", "1.12", "1.13", "1.14", "1.14"]) {
@@ -138,9 +151,11 @@ describe("changes queued for a far database", () => {
     expect(await far.settle()).toBe(true)
     const before = await recordingsSnapshot(far)
 
-    proxy.setDelay(300)
+    proxy.setDelay(500)
     serve("CAD-USD", "1.31")
+    const sentBefore = proxy.receivedFromClients()
     const writing = await unshared()
+    await writeSent(sentBefore)
     // A call that starts now and is answered only after two newer calls were.
     let amount = "1.39"
     let holdNext = true
@@ -190,7 +205,9 @@ describe("changes queued for a far database", () => {
     // Far enough that the other instance's version lands between this one's two writes.
     proxy.setDelay(500)
     serve("GBP-USD", "0.81")
+    const sentBefore = proxy.receivedFromClients()
     const writing = await observe(far, "GBP-USD")
+    await writeSent(sentBefore)
     // The other instance's call starts after that observation and before the queued ones,
     // and is answered only once the first write has landed.
     let amount = "0.90"

@@ -25,6 +25,8 @@ export interface TcpProxy {
   readonly cut: () => void
   readonly restore: () => void
   readonly openConnections: () => number
+  /** Bytes received from clients so far, whether or not they have been passed on yet. */
+  readonly receivedFromClients: () => number
   readonly close: () => Promise<void>
 }
 
@@ -98,6 +100,7 @@ export const startTcpProxy = async (options: TcpProxyOptions): Promise<TcpProxy>
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024
   let delay = options.delayMs ?? 0
   let isCut = false
+  let fromClients = 0
   const connections = new Set<() => void>()
 
   const server = createServer((client) => {
@@ -114,6 +117,9 @@ export const startTcpProxy = async (options: TcpProxyOptions): Promise<TcpProxy>
       target.destroy()
     }
     connections.add(teardown)
+    client.on("data", (chunk: Buffer) => {
+      fromClients += chunk.length
+    })
     stops.push(forwardDelayed(client, target, () => delay, maxBufferedBytes))
     stops.push(forwardDelayed(target, client, () => delay, maxBufferedBytes))
     for (const socket of [client, target]) {
@@ -155,6 +161,7 @@ export const startTcpProxy = async (options: TcpProxyOptions): Promise<TcpProxy>
       isCut = false
     },
     openConnections: () => connections.size,
+    receivedFromClients: () => fromClients,
     close: async () => {
       isCut = true
       destroyAll()
