@@ -99,6 +99,13 @@ export class History extends Context.Tag("tidemark/History")<
       observations: ReadonlyArray<Observation>,
       after: Written,
     ) => Effect.Effect<ReadonlyArray<Appended>, unknown>
+    /**
+     * The version right after `after`, which this process wrote, in one statement and
+     * outside any fiber. Rejects, writing nothing, when `after` is no longer the latest or
+     * the observation is older than it (the caller then decides under the row lock), or
+     * when the database fails.
+     */
+    readonly unsafeAppendAfter: (observation: Observation, after: Written) => Promise<Appended>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -171,7 +178,7 @@ export class History extends Context.Tag("tidemark/History")<
         observation: Observation,
         version: number,
         previous: string | undefined,
-      ): Promise<AppendOutcome> => {
+      ): Promise<Appended> => {
         const { row, appended } = versionRow(observation, version, previous)
         await executor.insertInto("versions").values(row).execute()
         return appended
@@ -320,7 +327,10 @@ export class History extends Context.Tag("tidemark/History")<
           return made.map(({ appended }) => appended)
         }).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
 
-      return { startLatest, append, appendAll }
+      const unsafeAppendAfter = (observation: Observation, after: Written) =>
+        insertVersion(db, observation, after.version + 1, after.tracked)
+
+      return { startLatest, append, appendAll, unsafeAppendAfter }
     }),
   )
 }

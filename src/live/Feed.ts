@@ -15,6 +15,8 @@ export interface FeedShape {
   readonly subscribe: Effect.Effect<Queue.Dequeue<VersionEvent>, never, Scope.Scope>
   /** How many subscriptions are open now. */
   readonly watchers: Effect.Effect<number>
+  /** The same, outside any fiber. */
+  readonly unsafeWatchers: () => number
 }
 
 export class Feed extends Context.Tag("tidemark/Feed")<Feed, FeedShape>() {
@@ -33,6 +35,7 @@ export class Feed extends Context.Tag("tidemark/Feed")<Feed, FeedShape>() {
           () => Effect.sync(() => watchers--),
         ).pipe(Effect.zipRight(PubSub.subscribe(pubsub))),
         watchers: Effect.sync(() => watchers),
+        unsafeWatchers: () => watchers,
       } satisfies FeedShape
     }),
   )

@@ -44,8 +44,9 @@ export interface RecorderShape {
    * history read started beside the call when the resource's latest version is not known.
    * `span` is the request's, when traced: the decision is part of its trace. Until it ends,
    * the recording is background work the service waits for when it stops. Neither the call
-   * nor its recording runs on a fiber of its own; only a resource with answers to decide
-   * has one, deciding them all. Synchronous, outside any fiber: the live path's first step.
+   * nor its recording runs on a fiber of its own; a lone change after a version this
+   * process wrote is appended without one, and only a resource with more to decide has
+   * one, deciding it all. Synchronous, outside any fiber: the live path's first step.
    */
   readonly unsafeBegin: (resource: ResourceRef, span: Tracer.Span | undefined) => Recording
   readonly pending: Effect.Effect<number>
@@ -157,8 +158,9 @@ interface Answered {
  * the answers arrived, each starting from what the one before learned: the history read made
  * at request time is trusted only while no decision for the resource has touched the
  * database since it was made, because a write still pending can make it out of date.
- * Answers wait in `queue`; one fiber, started by the answer that found the lane idle,
- * decides them all.
+ * Answers wait in `queue`. The answer that found the lane idle starts the decisions: a
+ * lone change after a version this process wrote is appended without a fiber, and
+ * otherwise one fiber decides them all.
  */
 interface Lane {
   generation: number
@@ -187,7 +189,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
   static readonly layer = Layer.effect(
     Recorder,
     Effect.gen(function* () {
-      const { recorderQueueMax } = yield* AppConfig
+      const { recorderQueueMax, logLevel } = yield* AppConfig
       const background = yield* Background
       const history = yield* History
       const feed = yield* Feed
@@ -494,6 +496,91 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const startDrain = (resourceId: string, lane: Lane) =>
         background.unsafeRun(drain(resourceId, lane), { scheduler: afterIo })
 
+      /** The lane's decisions go on: with the fiber when answers wait, else it is idle. */
+      const goOn = (resourceId: string, lane: Lane) => {
+        if (lane.queue.length === 0) lane.draining = false
+        else startDrain(resourceId, lane)
+      }
+
+      /**
+       * Appends `answered`, a change right after the version this process wrote last, in one
+       * statement without a fiber; the answers that queue meanwhile are decided after it.
+       * Refused or failed, it goes back to the head of the queue, and the fiber decides it
+       * under the resource's row lock (as `History.append` does when its statement fails).
+       */
+      const appendAlone = (
+        resourceId: string,
+        lane: Lane,
+        answered: Answered,
+        written: Written,
+      ) => {
+        const { observation } = answered
+        const answeredAt = Date.now()
+        let left = false
+        lane.generation++
+        history
+          .unsafeAppendAfter(observation, written)
+          .then(
+            (appended) => {
+              lane.generation++
+              updateNow(recordings("appended"), 1)
+              updateNow(recordingLag, (Date.now() - answeredAt) / 1000)
+              lane.known = Option.some({
+                hash: observation.hash,
+                version: appended.version,
+                observedAt: observation.observedAt,
+                tracked: appended.tracked,
+              })
+              left = true
+              leave(resourceId, lane, answered.release)
+              // Told only where it is heard: a fiber for nobody would cost more than the write.
+              if (logLevel === "debug" || feed.unsafeWatchers() > 0) {
+                Runtime.runFork(runtime)(announce(observation, appended))
+              }
+              goOn(resourceId, lane)
+            },
+            () => {
+              lane.generation++
+              lane.known = Option.none()
+              lane.queue.unshift(answered)
+              startDrain(resourceId, lane)
+            },
+          )
+          .catch((defect: unknown) => {
+            // As in the fiber: logged, and the lane goes on knowing nothing of the resource.
+            Runtime.runFork(runtime)(
+              Effect.logError("recording failed").pipe(
+                Effect.annotateLogs({ resource: observation.resource.key, error: String(defect) }),
+              ),
+            )
+            lane.known = Option.none()
+            if (!left) leave(resourceId, lane, answered.release)
+            goOn(resourceId, lane)
+          })
+      }
+
+      /**
+       * Starts deciding the lane's queue. One untraced change right after a version this
+       * process wrote, with nothing queued behind it yet and no history read to wait for, is
+       * appended without a fiber: the usual case, at a fraction of a fiber's cost. Anything
+       * else is the fiber's (`drain`).
+       */
+      const startDecisions = (resourceId: string, lane: Lane) => {
+        const head = lane.queue[0]
+        const alone =
+          head !== undefined &&
+          lane.queue.length === 1 &&
+          head.span === undefined &&
+          head.read === undefined &&
+          Option.isSome(lane.known) &&
+          decidedFrom(lane.known, head.observation.hash, head.observation.observedAt) === undefined
+            ? writtenOf(lane.known.value)
+            : undefined
+        if (head === undefined || alone === undefined) return startDrain(resourceId, lane)
+        lane.queue.shift()
+        appendAlone(resourceId, lane, head, alone)
+      }
+
       const dropped: Recording = { end: () => undefined }
 
       /** How a call ended, decided where it ends when nothing needs the database, else queued. */
@@ -531,7 +618,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         lane.draining = true
         // Started a moment later: the request that comes next (often the same client's) has
         // its upstream call going first, and the decision runs while that call is in flight.
-        setTimeout(startDrain, DRAIN_DELAY_MS, resource.id, lane)
+        setTimeout(startDecisions, DRAIN_DELAY_MS, resource.id, lane)
       }
 
       /** The history read for a lane whose resource is not known: the one in flight, if still trusted. */

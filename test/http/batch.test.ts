@@ -249,4 +249,31 @@ describe("changes queued for a far database", () => {
       failed: 0,
     })
   })
+
+  it("records a change whose statement after this instance's last version is refused, another writer's version having come first", async () => {
+    serve("CHF-USD", "1.05")
+    const first = await observe(far, "CHF-USD")
+    expect(await far.settle()).toBe(true)
+    const before = await recordingsSnapshot(far)
+
+    // The other instance's version reaches this one's listening connection only after
+    // hundreds of ms: this one still takes its own last version for the latest.
+    proxy.setDelay(500)
+    serve("CHF-USD", "1.06")
+    const other = await observe(near, "CHF-USD")
+    expect(await near.settle()).toBe(true)
+    serve("CHF-USD", "1.07")
+    const change = await observe(far, "CHF-USD")
+    expect(await far.settle()).toBe(true)
+
+    const versions = await stored("price?pair=CHF-USD")
+    expect(versions.map((v) => v.hash)).toEqual([first, other, change])
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3])
+    // The counters are the test process's, which runs both instances: one version each.
+    expect(await recordingsSince(far, before)).toMatchObject({
+      appended: 2,
+      stale: 0,
+      failed: 0,
+    })
+  })
 })
