@@ -99,13 +99,11 @@ export class History extends Context.Tag("tidemark/History")<
       observations: ReadonlyArray<Observation>,
       after: Written,
     ) => Effect.Effect<ReadonlyArray<Appended>, unknown>
-    /**
-     * The version right after `after`, which this process wrote, in one statement and
-     * outside any fiber. Rejects, writing nothing, when `after` is no longer the latest or
-     * the observation is older than it (the caller then decides under the row lock), or
-     * when the database fails.
-     */
-    readonly unsafeAppendAfter: (observation: Observation, after: Written) => Promise<Appended>
+    /** `appendAll` outside any fiber: it rejects where that fails. */
+    readonly unsafeAppendAll: (
+      observations: ReadonlyArray<Observation>,
+      after: Written,
+    ) => Promise<ReadonlyArray<Appended>>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -312,25 +310,26 @@ export class History extends Context.Tag("tidemark/History")<
 
       // One statement of several rows: the trigger checks each row against the one before it,
       // since a row's trigger sees what the previous rows' triggers changed.
+      const unsafeAppendAll = async (observations: ReadonlyArray<Observation>, after: Written) => {
+        let previous = after.tracked
+        const made = observations.map((observation, index) => {
+          const next = versionRow(observation, after.version + 1 + index, previous)
+          previous = next.appended.tracked
+          return next
+        })
+        await db
+          .insertInto("versions")
+          .values(made.map(({ row }) => row))
+          .execute()
+        return made.map(({ appended }) => appended)
+      }
+
       const appendAll = (observations: ReadonlyArray<Observation>, after: Written) =>
-        Effect.tryPromise(async () => {
-          let previous = after.tracked
-          const made = observations.map((observation, index) => {
-            const next = versionRow(observation, after.version + 1 + index, previous)
-            previous = next.appended.tracked
-            return next
-          })
-          await db
-            .insertInto("versions")
-            .values(made.map(({ row }) => row))
-            .execute()
-          return made.map(({ appended }) => appended)
-        }).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
+        Effect.tryPromise(() => unsafeAppendAll(observations, after)).pipe(
+          Effect.withSpan("History.append", { captureStackTrace: false }),
+        )
 
-      const unsafeAppendAfter = (observation: Observation, after: Written) =>
-        insertVersion(db, observation, after.version + 1, after.tracked)
-
-      return { startLatest, append, appendAll, unsafeAppendAfter }
+      return { startLatest, append, appendAll, unsafeAppendAll }
     }),
   )
 }

@@ -42,7 +42,7 @@ const countingHistory = () => {
         } satisfies Appended
       }),
     appendAll: () => Effect.die("not expected here"),
-    unsafeAppendAfter: () => Promise.reject(new Error("not expected here")),
+    unsafeAppendAll: () => Promise.reject(new Error("not expected here")),
   })
   return { counts, layer, answerReads: () => readsAnswered.resolve() }
 }
