@@ -14,7 +14,7 @@ import { parseArgs } from "node:util"
 import autocannon from "autocannon"
 import { buildTargets } from "./build.js"
 import { createDatabase, postgresReachable } from "./postgres.js"
-import { cpuSeconds, killAll, startNode } from "./processes.js"
+import { cpuSeconds, killAll, startUpstreamStandIn } from "./processes.js"
 import { type RunningTarget, sourcesDocument, startTarget } from "./targets.js"
 
 const { values } = parseArgs({
@@ -81,14 +81,9 @@ const main = async () => {
   if (!(await postgresReachable())) throw new Error("PostgreSQL is not reachable")
   await buildTargets()
   const scratch = mkdtempSync(join(tmpdir(), "tidemark-pair-"))
-  const upstream = startNode("bench/upstream.ts", [], { PORT: "0" })
+  const upstream = await startUpstreamStandIn()
   try {
-    const { port } = await upstream.waitForLine(
-      (line): line is { ready: true; port: number } =>
-        typeof line === "object" && line !== null && "ready" in line,
-      30_000,
-    )
-    const upstreamUrl = `http://127.0.0.1:${port}`
+    const upstreamUrl = upstream.url
     await fetch(`${upstreamUrl}/control?latencyMs=1&changeEvery=50`, { method: "POST" })
     const sourcesPath = join(scratch, "sources.json")
     writeFileSync(sourcesPath, JSON.stringify(sourcesDocument(upstreamUrl)))
@@ -145,7 +140,7 @@ const main = async () => {
         `${(sorted[0] ?? Number.NaN).toFixed(3)}–${(sorted.at(-1) ?? Number.NaN).toFixed(3)}`,
     )
   } finally {
-    await upstream.stop(1000)
+    await upstream.child.stop(1000)
     rmSync(scratch, { recursive: true, force: true })
   }
 }

@@ -157,3 +157,23 @@ export const onLines = (stream: NodeJS.ReadableStream | null, onLine: (line: str
     for (const line of lines) onLine(line)
   })
 }
+
+/** The upstream stand-in (`bench/upstream.ts`) in its own process, once it listens. */
+export const startUpstreamStandIn = async (): Promise<{
+  readonly child: Child
+  readonly port: number
+  readonly url: string
+}> => {
+  const child = startNode("bench/upstream.ts", [], { PORT: "0" })
+  try {
+    const { port } = await child.waitForLine(
+      (line): line is { ready: true; port: number } =>
+        typeof line === "object" && line !== null && "ready" in line,
+      30_000,
+    )
+    return { child, port, url: `http://127.0.0.1:${port}` }
+  } catch (error) {
+    await child.stop(1000)
+    throw error
+  }
+}

@@ -11,7 +11,7 @@
 import { Agent, get } from "node:http"
 import { parseArgs } from "node:util"
 import { overtaken } from "./overtaken.js"
-import { startNode } from "./processes.js"
+import { startUpstreamStandIn } from "./processes.js"
 
 const { values } = parseArgs({
   options: {
@@ -24,13 +24,9 @@ const connections = Number(values.connections)
 const durationMs = Number(values.duration) * 1000
 const latencyMs = Number(values.latency)
 
-const upstream = startNode("bench/upstream.ts", [], { PORT: "0" })
+const upstream = await startUpstreamStandIn()
+const { port } = upstream
 try {
-  const { port } = await upstream.waitForLine(
-    (line): line is { ready: true; port: number } =>
-      typeof line === "object" && line !== null && "ready" in line,
-    30_000,
-  )
   await fetch(`http://127.0.0.1:${port}/control?latencyMs=${latencyMs}&changeEvery=1000000000`, {
     method: "POST",
   })
@@ -75,5 +71,5 @@ try {
     ].join("\n"),
   )
 } finally {
-  await upstream.stop(1000)
+  await upstream.child.stop(1000)
 }

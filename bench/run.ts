@@ -19,7 +19,7 @@ import { buildTargets } from "./build.js"
 import { type CellResult, runCell } from "./cell.js"
 import { parseOptions, type Scenario, scenarioName, type TargetName } from "./options.js"
 import { type BenchDatabase, createDatabase, delayedUrl, postgresReachable } from "./postgres.js"
-import { killAll, REPOSITORY, startNode } from "./processes.js"
+import { killAll, REPOSITORY, startUpstreamStandIn } from "./processes.js"
 import { checksMarkdown, headline, table, targetChecks } from "./report.js"
 import { needsPostgres, type Stage, sourcesDocument } from "./targets.js"
 
@@ -50,14 +50,9 @@ const main = async () => {
   cleanups.push(async () => rmSync(scratch, { recursive: true, force: true }))
 
   await buildTargets()
-  const upstream = startNode("bench/upstream.ts", [], { PORT: "0" })
-  cleanups.push(() => upstream.stop(1000))
-  const { port } = await upstream.waitForLine(
-    (line): line is { ready: true; port: number } =>
-      typeof line === "object" && line !== null && "ready" in line,
-    30_000,
-  )
-  const upstreamUrl = `http://127.0.0.1:${port}`
+  const upstream = await startUpstreamStandIn()
+  cleanups.push(() => upstream.child.stop(1000))
+  const upstreamUrl = upstream.url
 
   let targets: ReadonlyArray<TargetName> = options.targets
   let postgres: Stage["postgres"]
