@@ -2,7 +2,13 @@ import { createServer } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { databases, type TestDatabase } from "../support/databases.js"
 import { bodyOf, startTidemark, type TestApp, underEachServing } from "../support/tidemark.js"
-import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
+import {
+  declareHugeBody,
+  redirectTo,
+  sendJson,
+  startUpstream,
+  type UpstreamStandIn,
+} from "../support/upstream.js"
 
 interface Problem {
   type: string
@@ -99,18 +105,8 @@ describe.each(underEachServing(databases))(
         response.on("error", () => undefined)
         pump()
       })
-      upstream.route("/huge-declared", (_, response) => {
-        response.writeHead(200, {
-          "content-type": "application/json",
-          "content-length": String(6 * 1024 * 1024),
-        })
-        response.on("error", () => undefined)
-        response.write("[")
-      })
-      upstream.route("/redirect", (_, response) => {
-        response.writeHead(302, { location: `${upstream.url}/elsewhere` })
-        response.end()
-      })
+      upstream.route("/huge-declared", declareHugeBody)
+      upstream.route("/redirect", redirectTo(`${upstream.url}/elsewhere`))
       upstream.route("/elsewhere", (_, response) => sendJson(response, { hijacked: true }))
     })
 

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AnswerLive, answerLive, type LiveDirect, nodeServer } from "../../src/http/node.js"
 import { freshPglite, type TestDatabase } from "../support/databases.js"
 import { directOf, listening, startTidemark, type TestApp } from "../support/tidemark.js"
-import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
+import {
+  declareHugeBody,
+  redirectTo,
+  sendJson,
+  startUpstream,
+  type UpstreamStandIn,
+} from "../support/upstream.js"
 
 /** What a client can tell of an answer, but for the time it was observed and the date. */
 const seen = async (response: Response) => ({
@@ -244,18 +250,8 @@ describe("upstream failures answered straight from node:http", () => {
     const unreachable = await listening(createServer())
     await unreachable.close()
     upstream.route("/hang", () => undefined)
-    upstream.route("/huge", (_, response) => {
-      response.writeHead(200, {
-        "content-type": "application/json",
-        "content-length": String(6 * 1024 * 1024),
-      })
-      response.on("error", () => undefined)
-      response.write("[")
-    })
-    upstream.route("/redirect", (_, response) => {
-      response.writeHead(302, { location: `${upstream.url}/elsewhere` })
-      response.end()
-    })
+    upstream.route("/huge", declareHugeBody)
+    upstream.route("/redirect", redirectTo(`${upstream.url}/elsewhere`))
     const plain = (path: string) => ({ url: `${upstream.url}${path}`, retries: 0 })
     tidemark = await startTidemark(database.target, {
       sources: {

@@ -28,6 +28,24 @@ export const sendJson = (response: ServerResponse, value: unknown, status = 200)
   response.end(body)
 }
 
+/** Declares a body over Tidemark's 5 MiB bound and sends one byte of it, then waits. */
+export const declareHugeBody: Handler = (_, response) => {
+  response.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": String(6 * 1024 * 1024),
+  })
+  response.on("error", () => undefined)
+  response.write("[")
+}
+
+/** A 302 to `location`. */
+export const redirectTo =
+  (location: string): Handler =>
+  (_, response) => {
+    response.writeHead(302, { location })
+    response.end()
+  }
+
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export const startUpstream = async (): Promise<UpstreamStandIn> => {
