@@ -33,7 +33,7 @@ import type { Observed } from "./Observed.js"
 export interface Recording {
   /**
    * Hands over how the call ended, once: an answer is decided off the caller's path, in the
-   * order the resource's answers arrived; a failure records nothing.
+   * order the resource's calls started (see `ORDER_WAIT_MS`); a failure records nothing.
    */
   readonly end: (exit: Exit.Exit<Observed, UpstreamError>) => void
 }
@@ -145,7 +145,7 @@ interface Answered {
   readonly observation: Observation
   readonly read: Read | undefined
   readonly readGeneration: number
-  /** Nothing was waiting or being decided for the resource when this answer arrived. */
+  /** Nothing was waiting or being decided for the resource when this answer was handed on. */
   readonly first: boolean
   /** The span of the request that made the call: the decision is part of its trace. */
   readonly span: Tracer.Span | undefined
@@ -155,10 +155,10 @@ interface Answered {
 
 /**
  * A resource's recordings in this process. Decisions are taken one at a time, in the order
- * the answers arrived, each starting from what the one before learned: the history read made
- * at request time is trusted only while no decision for the resource has touched the
- * database since it was made, because a write still pending can make it out of date.
- * Answers wait in `queue`. The answer that found the lane idle starts the decisions: a
+ * the calls started (an answer waits in `calls` for those before it), each starting from
+ * what the one before learned: the history read made at request time is trusted only while
+ * no decision for the resource has touched the database since it was made, because a write
+ * still pending can make it out of date. Answers handed on wait in `queue`. The answer that found the lane idle starts the decisions: a
  * lone change after a version this process wrote is appended without a fiber, and
  * otherwise one fiber decides them all.
  */
@@ -175,7 +175,31 @@ interface Lane {
    * that start together for a resource not known share it.
    */
   reading: { readonly read: Read; readonly generation: number } | undefined
+  /**
+   * The lane's upstream calls not yet handed on to the queue, by the order they started in:
+   * an answer waits here until every call that started before it has ended, or has run for
+   * longer than `ORDER_WAIT_MS`.
+   */
+  readonly calls: Map<number, Call>
+  /** Calls begun so far: the next call's place in the order. */
+  begun: number
+  /** The place of the earliest call not yet handed on. */
+  next: number
+  /** Calls ended and waiting in `calls` behind an earlier one still in flight. */
+  held: number
+  /** Hands on what waits behind a call that has run for too long, once it has. */
+  orderTimer: ReturnType<typeof setTimeout> | undefined
 }
+
+/** An upstream call of a lane, from when it started (`Date.now()`) until it is handed on. */
+interface Call {
+  readonly began: number
+  readonly opened: Opened
+  exit: Exit.Exit<Observed, UpstreamError> | undefined
+}
+
+/** What a recording knows from when its call starts. */
+type Opened = Omit<Answered, "observation" | "first">
 
 const outcomeName = (outcome: AppendOutcome) =>
   outcome._tag === "Appended" ? "appended" : outcome._tag === "Stale" ? "stale" : "unchanged"
@@ -185,8 +209,20 @@ const afterIo = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
 /** How long a resource's first answer to decide waits before its decisions start, in ms. */
 const DRAIN_DELAY_MS = 1
 
+/**
+ * How long an answer waits, at most, for the calls to its resource that started before its
+ * own: answers are decided in the order their calls started, so a value the upstream served
+ * to an earlier call is not made stale by a later call's answer read first. A call running
+ * longer than this is passed over, and its answer decided as it arrives (stale if older
+ * than the latest version by then).
+ */
+export const ORDER_WAIT_MS = 500
+
+/** How often the recorder's queue being full is logged, at most, in ms: the drops are summed. */
+const DROP_LOG_INTERVAL_MS = 1_000
+
 export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, RecorderShape>() {
-  static readonly layer = Layer.effect(
+  static readonly layer = Layer.scoped(
     Recorder,
     Effect.gen(function* () {
       const { recorderQueueMax, logLevel } = yield* AppConfig
@@ -221,6 +257,11 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           draining: false,
           known: Option.fromNullable(latest),
           reading: undefined,
+          calls: new Map(),
+          begun: 0,
+          next: 0,
+          held: 0,
+          orderTimer: undefined,
         }
         lanes.set(resourceId, lane)
         return lane
@@ -606,11 +647,41 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
 
       const dropped: Recording = { end: () => undefined }
 
-      /** How a call ended, decided where it ends when nothing needs the database, else queued. */
-      const ended = (
+      // A full queue is logged at its first drop, then once a second at most with the
+      // drops since summed, so that overload does not also flood the log.
+      let droppedUnlogged = 0
+      let dropTimer: ReturnType<typeof setTimeout> | undefined
+      const droppedWarning = (count: number, annotations: Record<string, unknown>) =>
+        Effect.logWarning("recorder queue full, recordings dropped").pipe(
+          Effect.annotateLogs({ ...annotations, dropped: count }),
+        )
+      const dropsLogged = () => {
+        if (droppedUnlogged === 0) {
+          dropTimer = undefined
+          return
+        }
+        Runtime.runFork(runtime)(droppedWarning(droppedUnlogged, { pending }))
+        droppedUnlogged = 0
+        dropTimer = setTimeout(dropsLogged, DROP_LOG_INTERVAL_MS)
+      }
+      yield* Effect.addFinalizer(() =>
+        Effect.suspend(() => {
+          clearTimeout(dropTimer)
+          dropTimer = undefined
+          const count = droppedUnlogged
+          droppedUnlogged = 0
+          return count === 0 ? Effect.void : droppedWarning(count, { pending })
+        }),
+      )
+
+      /**
+       * How a call ended, handed on in the order the calls started: decided at once when
+       * nothing needs the database, else queued.
+       */
+      const handOn = (
         resource: ResourceRef,
         lane: Lane,
-        opened: Omit<Answered, "observation" | "first">,
+        opened: Opened,
         exit: Exit.Exit<Observed, UpstreamError>,
       ) => {
         if (exit._tag === "Failure") return leave(resource.id, lane, opened.release)
@@ -644,6 +715,54 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         setTimeout(startDecisions, DRAIN_DELAY_MS, resource.id, lane)
       }
 
+      /**
+       * Hands on, in the order the calls started, every ended call no earlier call in flight
+       * holds back, passing over calls that have run for `ORDER_WAIT_MS` while answers wait.
+       */
+      const handOnInOrder = (resource: ResourceRef, lane: Lane) => {
+        const now = Date.now()
+        for (;;) {
+          const call = lane.calls.get(lane.next)
+          if (call === undefined) break
+          if (call.exit === undefined) {
+            if (lane.held === 0) break
+            const waited = now - call.began
+            if (waited < ORDER_WAIT_MS) {
+              lane.orderTimer ??= setTimeout(orderWaitOver, ORDER_WAIT_MS - waited, resource, lane)
+              return
+            }
+          } else {
+            lane.held--
+          }
+          lane.calls.delete(lane.next)
+          lane.next++
+          if (call.exit !== undefined) handOn(resource, lane, call.opened, call.exit)
+        }
+        clearTimeout(lane.orderTimer)
+        lane.orderTimer = undefined
+      }
+
+      const orderWaitOver = (resource: ResourceRef, lane: Lane) => {
+        lane.orderTimer = undefined
+        handOnInOrder(resource, lane)
+      }
+
+      /** How a call ended: handed on at once when no earlier call holds it back, else held. */
+      const ended = (
+        resource: ResourceRef,
+        lane: Lane,
+        place: number,
+        opened: Opened,
+        exit: Exit.Exit<Observed, UpstreamError>,
+      ) => {
+        const call = lane.calls.get(place)
+        // Passed over: decided as it arrives.
+        if (call === undefined) return handOn(resource, lane, opened, exit)
+        call.exit = exit
+        lane.held++
+        if (place === lane.next || lane.orderTimer === undefined) handOnInOrder(resource, lane)
+      }
+
       /** The history read for a lane whose resource is not known: the one in flight, if still trusted. */
       const readFor = (resource: ResourceRef, lane: Lane, span: Tracer.Span | undefined): Read => {
         if (lane.reading !== undefined && lane.reading.generation === lane.generation) {
@@ -657,14 +776,14 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const unsafeBegin = (resource: ResourceRef, span: Tracer.Span | undefined): Recording => {
         if (pending >= recorderQueueMax) {
           updateNow(recordings("dropped"), 1)
-          Runtime.runFork(runtime)(
-            underSpan(
-              Effect.logWarning("recorder queue full, recording dropped").pipe(
-                Effect.annotateLogs({ resource: resource.key, pending }),
-              ),
-              span,
-            ),
-          )
+          if (dropTimer === undefined) {
+            Runtime.runFork(runtime)(
+              underSpan(droppedWarning(1, { resource: resource.key, pending }), span),
+            )
+            dropTimer = setTimeout(dropsLogged, DROP_LOG_INTERVAL_MS)
+          } else {
+            droppedUnlogged++
+          }
           return dropped
         }
         pending++
@@ -672,14 +791,16 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         const release = background.unsafeHold()
         const lane = laneOf(resource.id)
         lane.members++
-        const opened = {
+        const opened: Opened = {
           read:
             lane.draining || Option.isSome(lane.known) ? undefined : readFor(resource, lane, span),
           readGeneration: lane.generation,
           span,
           release,
         }
-        return { end: (exit) => ended(resource, lane, opened, exit) }
+        const place = lane.begun++
+        lane.calls.set(place, { began: Date.now(), opened, exit: undefined })
+        return { end: (exit) => ended(resource, lane, place, opened, exit) }
       }
 
       return { unsafeBegin, pending: Effect.sync(() => pending) } satisfies RecorderShape

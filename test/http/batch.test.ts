@@ -1,17 +1,18 @@
 /**
  * Changes queued behind a write to a far database are appended together: one statement for
- * all of them, in the order their answers arrived. PostgreSQL sits behind a TCP proxy that
+ * all of them, in the order their calls started. PostgreSQL sits behind a TCP proxy that
  * delays it; the history is checked with a direct connection.
  */
 import { Redacted } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { ORDER_WAIT_MS } from "../../src/live/Recorder.js"
 import { freshPostgres, POSTGRES_URL, type TestDatabase } from "../support/databases.js"
 import { etagHash } from "../support/history.js"
 import { recordingsSince, recordingsSnapshot } from "../support/metrics.js"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js"
 import { startTidemark, type TestApp } from "../support/tidemark.js"
-import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
+import { delay, sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 import { deferred, waitFor } from "../support/waiting.js"
 
 interface StoredVersion {
@@ -151,7 +152,8 @@ describe("changes queued for a far database", () => {
     expect(await far.settle()).toBe(true)
     const before = await recordingsSnapshot(far)
 
-    proxy.setDelay(500)
+    // Long enough for the older answer to be passed over and still arrive during the write.
+    proxy.setDelay(1500)
     serve("CAD-USD", "1.31")
     const sentBefore = proxy.receivedFromClients()
     const writing = await unshared()
@@ -172,11 +174,14 @@ describe("changes queued for a far database", () => {
     })
     const older = unshared()
     await heldCalled.promise
+    const heldSince = Date.now()
     const queued: Array<string> = []
     for (const next of ["1.32", "1.33"]) {
       amount = next
       queued.push(await unshared())
     }
+    // The newer answers wait for the older call only so long; then they are decided first.
+    await delay(heldSince + ORDER_WAIT_MS + 100 - Date.now())
     release.resolve()
     await older
     // All answered while the first write is still on its way.

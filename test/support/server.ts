@@ -32,6 +32,7 @@ export interface Exited {
 export interface LogLine {
   readonly message: unknown
   readonly logLevel: string
+  readonly timestamp: string
   readonly annotations: Readonly<Record<string, unknown>>
 }
 
