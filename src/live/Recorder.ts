@@ -176,15 +176,11 @@ interface Lane {
    */
   reading: { readonly read: Read; readonly generation: number } | undefined
   /**
-   * The lane's upstream calls not yet handed on to the queue, by the order they started in:
+   * The lane's upstream calls not yet handed on to the queue, in the order they started:
    * an answer waits here until every call that started before it has ended, or has run for
    * longer than `ORDER_WAIT_MS`.
    */
-  readonly calls: Map<number, Call>
-  /** Calls begun so far: the next call's place in the order. */
-  begun: number
-  /** The place of the earliest call not yet handed on. */
-  next: number
+  readonly calls: Array<Call>
   /** Calls ended and waiting in `calls` behind an earlier one still in flight. */
   held: number
   /** Hands on what waits behind a call that has run for too long, once it has. */
@@ -196,6 +192,8 @@ interface Call {
   readonly began: number
   readonly opened: Opened
   exit: Exit.Exit<Observed, UpstreamError> | undefined
+  /** Passed over while still in flight: its answer is handed on as it arrives. */
+  passed: boolean
 }
 
 /** What a recording knows from when its call starts. */
@@ -257,9 +255,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           draining: false,
           known: Option.fromNullable(latest),
           reading: undefined,
-          calls: new Map(),
-          begun: 0,
-          next: 0,
+          calls: [],
           held: 0,
           orderTimer: undefined,
         }
@@ -720,22 +716,21 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
        * holds back, passing over calls that have run for `ORDER_WAIT_MS` while answers wait.
        */
       const handOnInOrder = (resource: ResourceRef, lane: Lane) => {
-        const now = Date.now()
         for (;;) {
-          const call = lane.calls.get(lane.next)
+          const call = lane.calls[0]
           if (call === undefined) break
           if (call.exit === undefined) {
             if (lane.held === 0) break
-            const waited = now - call.began
+            const waited = Date.now() - call.began
             if (waited < ORDER_WAIT_MS) {
               lane.orderTimer ??= setTimeout(orderWaitOver, ORDER_WAIT_MS - waited, resource, lane)
               return
             }
+            call.passed = true
           } else {
             lane.held--
           }
-          lane.calls.delete(lane.next)
-          lane.next++
+          lane.calls.shift()
           if (call.exit !== undefined) handOn(resource, lane, call.opened, call.exit)
         }
         clearTimeout(lane.orderTimer)
@@ -751,16 +746,13 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const ended = (
         resource: ResourceRef,
         lane: Lane,
-        place: number,
-        opened: Opened,
+        call: Call,
         exit: Exit.Exit<Observed, UpstreamError>,
       ) => {
-        const call = lane.calls.get(place)
-        // Passed over: decided as it arrives.
-        if (call === undefined) return handOn(resource, lane, opened, exit)
+        if (call.passed) return handOn(resource, lane, call.opened, exit)
         call.exit = exit
         lane.held++
-        if (place === lane.next || lane.orderTimer === undefined) handOnInOrder(resource, lane)
+        if (lane.calls[0] === call || lane.orderTimer === undefined) handOnInOrder(resource, lane)
       }
 
       /** The history read for a lane whose resource is not known: the one in flight, if still trusted. */
@@ -798,9 +790,9 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           span,
           release,
         }
-        const place = lane.begun++
-        lane.calls.set(place, { began: Date.now(), opened, exit: undefined })
-        return { end: (exit) => ended(resource, lane, place, opened, exit) }
+        const call: Call = { began: Date.now(), opened, exit: undefined, passed: false }
+        lane.calls.push(call)
+        return { end: (exit) => ended(resource, lane, call, exit) }
       }
 
       return { unsafeBegin, pending: Effect.sync(() => pending) } satisfies RecorderShape
