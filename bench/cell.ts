@@ -79,12 +79,9 @@ export const runCell = async (
     return failedCell(target, scenario, error)
   }
   const { pid } = running.child
-  let dropped = 0
   let failed = 0
   onLines(running.child.process.stdout, (line) => {
-    if (!line.includes(`key=${prefix}`)) return
-    if (line.includes("recorder queue full")) dropped++
-    else if (line.includes("recording failed")) failed++
+    if (line.includes(`key=${prefix}`) && line.includes("recording failed")) failed++
   })
   const plan: LoadPlan = {
     urlTemplate: running.urlTemplate(scenario.coalesce),
@@ -127,10 +124,13 @@ export const runCell = async (
         : await settle(() => history.count(prefix), pending, options.settleS)
     const metricsAfter =
       metricsBefore === undefined ? undefined : await readMetrics(running.baseUrl)
-    const stale =
+    const since = (outcome: string) =>
       metricsAfter === undefined
         ? undefined
-        : recordingsWith(metricsAfter, "stale") - recordingsWith(metricsBefore, "stale")
+        : recordingsWith(metricsAfter, outcome) - recordingsWith(metricsBefore, outcome)
+    const stale = since("stale")
+    // Counted, not read from the log: a full queue's drops are logged summed, once a second.
+    const dropped = since("dropped") ?? 0
     const cpu = cpuSeconds(pid) - cpuBefore
     const peak = Math.max(canResetPeak ? peakRssMiB(pid) : 0, peakSampled)
     const served = (await (await fetch(`${stage.upstreamUrl}/served?prefix=${prefix}`)).json()) as {

@@ -662,6 +662,8 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       }
       yield* Effect.addFinalizer(() =>
         Effect.suspend(() => {
+          // Closing: answers still waiting for earlier calls are not handed on any more.
+          for (const lane of lanes.values()) clearTimeout(lane.orderTimer)
           clearTimeout(dropTimer)
           dropTimer = undefined
           const count = droppedUnlogged
