@@ -673,6 +673,31 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       )
 
       /**
+       * The queue's last answer when it repeats both the answer before it and `next`, the
+       * answer about to join the queue: a run of answers of one content waiting behind a
+       * write is held as its first and its last only, so that a hot resource with a far
+       * database does not fill the queue with repeats. Not when either is traced (its
+       * decision is part of its request's trace) or the repeat carries the history read.
+       * Should the run's first answer turn out stale (another writer's newer version came
+       * first), its last is decided next: the run's content is still recorded if it was
+       * observed after that version, at its last answer's time.
+       */
+      const repeatBefore = (lane: Lane, next: Answered): Answered | undefined => {
+        const last = lane.queue[lane.queue.length - 1]
+        const before = lane.queue[lane.queue.length - 2]
+        if (last === undefined || before === undefined) return undefined
+        const { hash, observedAt } = next.observation
+        const repeats =
+          last.observation.hash === hash &&
+          before.observation.hash === hash &&
+          last.observation.observedAt <= observedAt &&
+          !last.first &&
+          last.span === undefined &&
+          next.span === undefined
+        return repeats ? last : undefined
+      }
+
+      /**
        * How a call ended, handed on in the order the calls started: decided at once when
        * nothing needs the database, else queued.
        */
@@ -695,7 +720,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           updateNow(recordings(decided), 1)
           return leave(resource.id, lane, opened.release)
         }
-        lane.queue.push({
+        const answered: Answered = {
           ...opened,
           observation: {
             resource,
@@ -705,7 +730,15 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             hash: tracked.hash,
           },
           first,
-        })
+        }
+        const repeat = repeatBefore(lane, answered)
+        if (repeat !== undefined) {
+          // Unchanged, as it is after the answer before it; the new answer takes its place.
+          lane.queue[lane.queue.length - 1] = answered
+          updateNow(recordings("unchanged"), 1)
+          return leave(resource.id, lane, repeat.release)
+        }
+        lane.queue.push(answered)
         if (lane.draining) return
         lane.draining = true
         // Started a moment later: the request that comes next (often the same client's) has

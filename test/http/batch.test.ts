@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { ORDER_WAIT_MS } from "../../src/live/Recorder.js"
 import { freshPostgres, POSTGRES_URL, type TestDatabase } from "../support/databases.js"
 import { etagHash } from "../support/history.js"
-import { recordingsSince, recordingsSnapshot } from "../support/metrics.js"
+import { pendingRecordings, recordingsSince, recordingsSnapshot } from "../support/metrics.js"
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js"
 import { startTidemark, type TestApp } from "../support/tidemark.js"
 import { delay, sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
@@ -136,6 +136,36 @@ describe("changes queued for a far database", () => {
     expect(await recordingsSince(far, before)).toMatchObject({
       appended: 4,
       unchanged: 2,
+      stale: 0,
+      failed: 0,
+    })
+  })
+
+  it("holds a run of answers of one content behind a slow write as its first and its last: the repeats between them are counted as unchanged at once", async () => {
+    serve("NOK-USD", "1.00")
+    const first = await observe(far, "NOK-USD")
+    expect(await far.settle()).toBe(true)
+    const before = await recordingsSnapshot(far)
+
+    proxy.setDelay(500)
+    serve("NOK-USD", "1.01")
+    const sentBefore = proxy.receivedFromClients()
+    const writing = await observe(far, "NOK-USD")
+    await writeSent(sentBefore)
+    serve("NOK-USD", "1.02")
+    const run: Array<string> = []
+    for (let index = 0; index < 10; index++) run.push(await observe(far, "NOK-USD"))
+    // While the write is held: its own answer, and the run's first and last.
+    expect(await pendingRecordings(far)).toBe(3)
+    expect(await stored("price?pair=NOK-USD")).toHaveLength(1)
+    expect(await far.settle()).toBe(true)
+
+    expect(new Set(run).size).toBe(1)
+    const versions = await stored("price?pair=NOK-USD")
+    expect(versions.map((v) => v.hash)).toEqual([first, writing, run[0]])
+    expect(await recordingsSince(far, before)).toMatchObject({
+      appended: 2,
+      unchanged: 9,
       stale: 0,
       failed: 0,
     })
