@@ -446,6 +446,12 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const drain = (resourceId: string, lane: Lane): Effect.Effect<void> =>
         Effect.gen(function* () {
           for (;;) {
+            if (withoutFiber(lane)) {
+              // The usual case again, as after a first version or a refused statement: the
+              // rest is decided without a fiber, however long the queue stays busy.
+              yield* Effect.sync(() => startDecisions(resourceId, lane))
+              return
+            }
             const next = lane.queue.shift()
             if (next === undefined) {
               lane.draining = false
@@ -529,6 +535,21 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             }),
           ),
         )
+
+      /**
+       * Whether the queue's next answer is one `startDecisions` takes without a fiber:
+       * untraced, not waiting for the history read, after a version this process wrote.
+       */
+      const withoutFiber = (lane: Lane) => {
+        const head = lane.queue[0]
+        return (
+          head !== undefined &&
+          head.span === undefined &&
+          head.read === undefined &&
+          Option.isSome(lane.known) &&
+          writtenOf(lane.known.value) !== undefined
+        )
+      }
 
       const startDrain = (resourceId: string, lane: Lane) =>
         background.unsafeRun(drain(resourceId, lane), { scheduler: afterIo })
