@@ -187,7 +187,7 @@ interface Lane {
   orderTimer: ReturnType<typeof setTimeout> | undefined
 }
 
-/** An upstream call of a lane, from when it started (`Date.now()`) until it is handed on. */
+/** An upstream call of a lane, from when it started (`performance.now()`) until it is handed on. */
 interface Call {
   readonly began: number
   readonly opened: Opened
@@ -210,7 +210,9 @@ const DRAIN_DELAY_MS = 1
 /**
  * How long an answer waits, at most, for the calls to its resource that started before its
  * own: answers are decided in the order their calls started, so a value the upstream served
- * to an earlier call is not made stale by a later call's answer read first. A call running
+ * to an earlier call is not made stale by a later call's answer read first. The answers
+ * handed on together go by their observation's time, so that a retried call, observed when
+ * its last attempt started, comes after the calls that started meanwhile. A call running
  * longer than this is passed over, and its answer decided as it arrives (stale if older
  * than the latest version by then).
  */
@@ -368,13 +370,15 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
        * The answers queued behind `first`, a change from what the lane knows, that can be
        * decided together with it: each one either a change from the last change before it
        * or, against that change, unchanged or stale. Taken off the queue, with their decisions.
+       * `untraced`: up to the first traced answer, whose decision belongs in its request's
+       * trace (the fiber's batches are recorded under their first answer's span).
        */
-      const gather = (lane: Lane, first: Answered) => {
+      const gather = (lane: Lane, first: Answered, untraced: boolean) => {
         let { hash, observedAt } = first.observation
         let changes = 1
         const steps: Array<Gathered> = []
         for (const answered of lane.queue) {
-          if (answered.first) break
+          if (answered.first || (untraced && answered.span !== undefined)) break
           const { observation } = answered
           const decided = decidedAgainst(hash, observedAt, observation.hash, observation.observedAt)
           if (decided === undefined) {
@@ -472,7 +476,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             // the changes queued behind it, the answers between them decided on the way.
             const written =
               reads || Option.isNone(lane.known) ? undefined : writtenOf(lane.known.value)
-            const gathered = written === undefined ? [] : gather(lane, next)
+            const gathered = written === undefined ? [] : gather(lane, next, false)
             if (written !== undefined && gathered.length > 0) {
               const learned = yield* underSpan(
                 decideAll(next, gathered, written, lane),
@@ -657,7 +661,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             return
           }
           lane.queue.shift()
-          appendTogether(resourceId, lane, first, gather(lane, first), written)
+          appendTogether(resourceId, lane, first, gather(lane, first, true), written)
           return
         }
       }
@@ -772,26 +776,40 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
        * holds back, passing over calls that have run for `ORDER_WAIT_MS` while answers wait.
        */
       const handOnInOrder = (resource: ResourceRef, lane: Lane) => {
+        const ready: Array<Call> = []
+        let wait: number | undefined
         for (;;) {
           const call = lane.calls[0]
           if (call === undefined) break
           if (call.exit === undefined) {
             if (lane.held === 0) break
-            const waited = Date.now() - call.began
+            const waited = performance.now() - call.began
             if (waited < ORDER_WAIT_MS) {
-              lane.orderTimer ??= setTimeout(orderWaitOver, ORDER_WAIT_MS - waited, resource, lane)
-              return
+              wait = ORDER_WAIT_MS - waited
+              break
             }
             call.passed = true
           } else {
             lane.held--
+            ready.push(call)
           }
           lane.calls.shift()
-          if (call.exit !== undefined) handOn(resource, lane, call.opened, call.exit)
         }
-        clearTimeout(lane.orderTimer)
-        lane.orderTimer = undefined
+        if (wait === undefined) {
+          clearTimeout(lane.orderTimer)
+          lane.orderTimer = undefined
+        } else {
+          lane.orderTimer ??= setTimeout(orderWaitOver, wait, resource, lane)
+        }
+        // A retried call's observation is its last attempt's: later than its place in the order.
+        if (ready.length > 1) ready.sort((a, b) => observedAtOf(a) - observedAtOf(b))
+        for (const { opened, exit } of ready)
+          if (exit !== undefined) handOn(resource, lane, opened, exit)
       }
+
+      /** When an ended call's observation was made, in ms; a failure, which records nothing, 0. */
+      const observedAtOf = ({ exit }: Call) =>
+        exit?._tag === "Success" ? exit.value.answer.observedAt.getTime() : 0
 
       const orderWaitOver = (resource: ResourceRef, lane: Lane) => {
         lane.orderTimer = undefined
@@ -846,7 +864,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           span,
           release,
         }
-        const call: Call = { began: Date.now(), opened, exit: undefined, passed: false }
+        const call: Call = { began: performance.now(), opened, exit: undefined, passed: false }
         lane.calls.push(call)
         return { end: (exit) => ended(resource, lane, call, exit) }
       }

@@ -33,6 +33,13 @@ describe.each(underEachServing(databases))(
               retries: 0,
               coalesce: false,
             },
+            retried: {
+              url: `${upstream.url}/values/{name}`,
+              params: { name: { type: "string", pattern: "^[a-z-]+$" } },
+              timeoutMs: 60_000,
+              retries: 1,
+              coalesce: false,
+            },
           },
         }),
       )
@@ -111,6 +118,44 @@ describe.each(underEachServing(databases))(
       }
       // Newest first: A's value is in the history, and B, started later, is the latest.
       expect(versions.map(({ hash, observedAt }) => ({ hash, observedAt }))).toEqual([b, a])
+      expect(await recordingsSince(tidemark, before)).toMatchObject({ appended: 2, stale: 0 })
+    })
+
+    it("records both values, by when each was observed, when an earlier call's retry answers after a later call", async () => {
+      const before = await recordingsSnapshot(tidemark)
+      let calls = 0
+      const firstRefused = deferred()
+      // The first call's first attempt is refused at once; it retries after its backoff.
+      upstream.route("/values/retry-overtaken", (_, response) => {
+        calls++
+        if (calls === 1) {
+          firstRefused.resolve()
+          sendJson(response, { error: "busy" }, 503)
+        } else {
+          sendJson(response, { value: calls === 2 ? "X1" : "X2" })
+        }
+      })
+      const first = tidemark.request("/v1/live/retried?name=retry-overtaken")
+      await firstRefused.promise
+      const second = await tidemark.request("/v1/live/retried?name=retry-overtaken")
+      const firstResponse = await first
+      expect([firstResponse.status, second.status]).toEqual([200, 200])
+      expect(await tidemark.settle()).toBe(true)
+
+      const observed = (response: Response) => ({
+        hash: etagHash(response),
+        observedAt: response.headers.get("tidemark-observed-at"),
+      })
+      const [earlier, later] = [observed(firstResponse), observed(second)].sort(
+        (a, b) => Date.parse(a.observedAt ?? "") - Date.parse(b.observedAt ?? ""),
+      )
+      expect(earlier?.hash).not.toBe(later?.hash)
+      const versions = await versionsOf(tidemark, resourceOf(second))
+      // Newest first: the value observed later is the latest, the other one came before it.
+      expect(versions.map(({ hash, observedAt }) => ({ hash, observedAt }))).toEqual([
+        later,
+        earlier,
+      ])
       expect(await recordingsSince(tidemark, before)).toMatchObject({ appended: 2, stale: 0 })
     })
   },
