@@ -20,27 +20,21 @@ describe.each(underEachServing(databases))(
     let upstream: UpstreamStandIn
     let tidemark: TestApp
 
+    const valueSource = (retries: number) => ({
+      url: `${upstream.url}/values/{name}`,
+      params: { name: { type: "string" as const, pattern: "^[a-z-]+$" } },
+      timeoutMs: 60_000,
+      retries,
+      coalesce: false,
+    })
+
     beforeAll(async () => {
       database = await fresh()
       upstream = await startUpstream()
       tidemark = await serve(
         await startTidemark(database.target, {
-          sources: {
-            value: {
-              url: `${upstream.url}/values/{name}`,
-              params: { name: { type: "string", pattern: "^[a-z-]+$" } },
-              timeoutMs: 60_000,
-              retries: 0,
-              coalesce: false,
-            },
-            retried: {
-              url: `${upstream.url}/values/{name}`,
-              params: { name: { type: "string", pattern: "^[a-z-]+$" } },
-              timeoutMs: 60_000,
-              retries: 1,
-              coalesce: false,
-            },
-          },
+          // One call per request, and a second source whose calls retry once.
+          sources: { value: valueSource(0), retried: valueSource(1) },
         }),
       )
     })
