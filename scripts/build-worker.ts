@@ -10,25 +10,33 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 export const workerOutFile = `${root}dist/worker/worker.js`
 
 /**
- * The embedded database opens only when DATABASE_URL is not PostgreSQL, which the worker
- * refuses before any request is served; leaving it (and its WebAssembly) out keeps the
- * bundle small. Were it reached anyway, it says why instead of failing obscurely.
+ * Packages the worker never reaches, left out with a stand-in that says why if it were:
+ * the embedded database (and its WebAssembly) opens only when DATABASE_URL is not
+ * PostgreSQL, which the worker refuses before any request is served; undici carries the
+ * Node entry's upstream calls, where the worker's go through `fetch`.
  */
-const withoutEmbeddedDatabase: Plugin = {
-  name: "without-embedded-database",
-  setup(bundle) {
-    bundle.onResolve({ filter: /^@electric-sql\/pglite$/ }, (args) => ({
-      path: args.path,
-      namespace: "not-in-workers",
-    }))
-    bundle.onLoad({ filter: /.*/, namespace: "not-in-workers" }, () => ({
-      contents: `const unavailable = () => {
+const NOT_IN_WORKERS: Readonly<Record<string, string>> = {
+  "@electric-sql/pglite": `const unavailable = () => {
   throw new Error("embedded PGlite is not part of the Workers build: set DATABASE_URL to PostgreSQL")
 }
 export class PGlite {
   constructor() { unavailable() }
   static create() { unavailable() }
 }`,
+  undici: `export class Agent {
+  constructor() { throw new Error("undici is not part of the Workers build: upstream calls use fetch") }
+}`,
+}
+
+const withoutNodeOnly: Plugin = {
+  name: "without-node-only",
+  setup(bundle) {
+    bundle.onResolve({ filter: /^(@electric-sql\/pglite|undici)$/ }, (args) => ({
+      path: args.path,
+      namespace: "not-in-workers",
+    }))
+    bundle.onLoad({ filter: /.*/, namespace: "not-in-workers" }, (args) => ({
+      contents: NOT_IN_WORKERS[args.path] ?? "",
       loader: "js",
     }))
   },
@@ -82,7 +90,7 @@ export const buildWorker = async (outfile = workerOutFile) => {
     banner: {
       js: 'import { createRequire } from "node:module"; const require = createRequire("/");',
     },
-    plugins: [withoutEmbeddedDatabase, missingOptionalImports],
+    plugins: [withoutNodeOnly, missingOptionalImports],
     minify: false,
     sourcemap: false,
     legalComments: "none",

@@ -20,13 +20,19 @@ export const observabilityLayer = (settings: AppSettings, isTty: boolean) =>
     prometheusLayer(settings.serviceName),
   )
 
-/** The whole application on Node or Bun: PGlite or PostgreSQL, a FiberSet, node:http upstream calls. */
+/**
+ * Upstream calls through undici's dispatcher on Node; on Bun, whose `undici` is a stand-in
+ * without one, through node:http.
+ */
+const upstreamLayer = process.versions.bun === undefined ? Upstream.undici : Upstream.node
+
+/** The whole application on Node or Bun: PGlite or PostgreSQL, a FiberSet, the upstream calls. */
 export const appLayer = <E>(settings: AppSettings, sources: Layer.Layer<Sources, E, AppConfig>) =>
   servicesLayer({
     settings,
     sources,
     database: Database.layer,
     background: Background.layer,
-    upstream: Upstream.node,
+    upstream: upstreamLayer,
     watch: HistoryWatch.layer,
   })

@@ -15,9 +15,11 @@ import {
   Redacted,
   Runtime,
   Schedule,
+  type Scope,
   Stream,
   type Tracer,
 } from "effect"
+import type { Dispatcher } from "undici"
 import {
   type UpstreamError,
   UpstreamInvalidJson,
@@ -225,6 +227,103 @@ const clientAttempt =
       }),
     )
 
+/** How an attempt ends: its answer, or why there is none. */
+type AttemptOutcome = Either.Either<UpstreamAnswer, UpstreamError>
+
+/**
+ * One attempt over a transport that calls back: started at once, ending in `done` exactly
+ * once, capped while the body streams, never following redirects. The returned function
+ * abandons it.
+ */
+type Call = (
+  source: Source,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  done: (outcome: AttemptOutcome) => void,
+) => () => void
+
+/** URLs whose parsed request target is kept, at most; the oldest go first. */
+const TARGET_CACHE_SIZE = 10_000
+
+const targetCache = <T>(parse: (url: string) => T) => {
+  const parsed = new Map<string, T>()
+  return (url: string) => {
+    let target = parsed.get(url)
+    if (target === undefined) {
+      target = parse(url)
+      const oldest = parsed.size >= TARGET_CACHE_SIZE ? parsed.keys().next().value : undefined
+      if (oldest !== undefined) parsed.delete(oldest)
+      parsed.set(url, target)
+    }
+    return target
+  }
+}
+
+/**
+ * What a call keeps while it runs, whatever its transport: `settle` hands on the first
+ * outcome only and stops the timeout; `check` refuses a response by its status and declared
+ * length; `take` gathers the body up to the cap; `finish` parses it. The timeout is a plain
+ * timer rather than `Effect.timeoutFail`, whose racing fiber cost more than the request.
+ */
+const callState = (source: Source, done: (outcome: AttemptOutcome) => void, stop: () => void) => {
+  const observedAt = new Date()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  let settled = false
+  const settle = (outcome: AttemptOutcome) => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    done(outcome)
+  }
+  const refuse = (error: UpstreamError) => {
+    settle(Either.left(error))
+    stop()
+  }
+  const tooLarge = () => new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
+  const timer = setTimeout(
+    () => refuse(new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs })),
+    source.timeoutMs,
+  )
+  return {
+    settled: () => settled,
+    /** Ends the call without an outcome: nothing is handed on after this. */
+    abandon: () => {
+      settled = true
+      clearTimeout(timer)
+    },
+    unreachable: (cause: unknown) =>
+      settle(Either.left(new UpstreamUnreachable({ source: source.id, reason: describe(cause) }))),
+    /** Whether the response may go on to its body; refuses it otherwise. */
+    check: (status: number, contentLength: string | undefined): boolean => {
+      if (status >= 300 && status < 400) refuse(new UpstreamRedirect({ source: source.id, status }))
+      else if (status < 200 || status >= 300)
+        refuse(new UpstreamStatus({ source: source.id, status }))
+      else if (Number(contentLength ?? Number.NaN) > MAX_UPSTREAM_BYTES) refuse(tooLarge())
+      else return true
+      return false
+    },
+    take: (chunk: Uint8Array) => {
+      size += chunk.length
+      if (size > MAX_UPSTREAM_BYTES) refuse(tooLarge())
+      else chunks.push(chunk)
+    },
+    finish: (status: number, contentType: string | undefined) => {
+      const bytes = Buffer.concat(chunks, size)
+      settle(
+        Either.map(parseJson(source, bytes), ({ text, json }) => ({
+          status,
+          contentType: contentType ?? "application/json",
+          bytes,
+          text,
+          json,
+          observedAt,
+        })),
+      )
+    },
+  }
+}
+
 /** node:http and node:https, imported when the layer is built so other runtimes never load them. */
 interface NodeClients {
   readonly httpGet: typeof Http.get
@@ -235,117 +334,94 @@ interface NodeClients {
   readonly target: (url: string) => Http.RequestOptions
 }
 
-/** URLs whose parsed request options are kept, at most; the oldest go first. */
-const TARGET_CACHE_SIZE = 10_000
-
-const targetCache = (parse: (url: string) => Http.RequestOptions) => {
-  const parsed = new Map<string, Http.RequestOptions>()
-  return (url: string) => {
-    let options = parsed.get(url)
-    if (options === undefined) {
-      options = parse(url)
-      const oldest = parsed.size >= TARGET_CACHE_SIZE ? parsed.keys().next().value : undefined
-      if (oldest !== undefined) parsed.delete(oldest)
-      parsed.set(url, options)
+/** A call over node:http(s) with keep-alive agents; abandoning or refusing it destroys the request. */
+const nodeCall =
+  (clients: NodeClients): Call =>
+  (source, url, headers, done) => {
+    let request: Http.ClientRequest | undefined
+    const call = callState(source, done, () => request?.destroy())
+    const onResponse = (response: Http.IncomingMessage) => {
+      const status = response.statusCode ?? 0
+      if (!call.check(status, response.headers["content-length"])) return
+      response.on("data", call.take)
+      response.on("error", call.unreachable)
+      response.on("close", () => {
+        if (!response.complete)
+          call.unreachable(new Error("connection closed before the body ended"))
+      })
+      response.on("end", () => call.finish(status, response.headers["content-type"]))
     }
-    return options
+    try {
+      const secure = url.startsWith("https:")
+      request = (secure ? clients.httpsGet : clients.httpGet)(
+        { ...clients.target(url), agent: secure ? clients.https : clients.http, headers },
+        onResponse,
+      )
+      request.on("error", call.unreachable)
+    } catch (error) {
+      // An invalid header value is refused before anything is sent.
+      call.unreachable(error)
+    }
+    return () => {
+      call.abandon()
+      request?.destroy()
+    }
   }
-}
 
-/** How an attempt ends: its answer, or why there is none. */
-type AttemptOutcome = Either.Either<UpstreamAnswer, UpstreamError>
+/** Why undici is told to stop a call whose outcome is already decided. */
+const stopped = () => new Error("the call's outcome is decided")
+
+/** The first value of a response header, as undici hands headers on. */
+const headerValue = (value: string | ReadonlyArray<string> | undefined) =>
+  typeof value === "string" ? value : value?.[0]
 
 /**
- * An attempt over node:http(s) with keep-alive agents: one callback-driven request, the body
- * capped while it streams, never following redirects (node:http does not), ending in `done`
- * exactly once. The timeout is a plain timer rather than `Effect.timeoutFail`, whose racing
- * fiber cost more than the request itself. The returned function abandons the attempt; it,
- * and the timeout, destroy the request.
+ * A call through an undici dispatcher (its keep-alive pools, one per origin), straight to its
+ * handler's callbacks: no streams and no request object, about half the CPU of node:http's
+ * client per call. Abandoning or refusing it aborts the request.
  */
-const nodeCall = (
-  clients: NodeClients,
-  source: Source,
-  url: string,
-  headers: Readonly<Record<string, string>>,
-  done: (outcome: AttemptOutcome) => void,
-): (() => void) => {
-  const observedAt = new Date()
-  let settled = false
-  let timer: NodeJS.Timeout | undefined
-  const settle = (outcome: AttemptOutcome) => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
-    done(outcome)
-  }
-  const unreachable = (cause: unknown) =>
-    settle(Either.left(new UpstreamUnreachable({ source: source.id, reason: describe(cause) })))
-  const tooLarge = () => new UpstreamTooLarge({ source: source.id, limitBytes: MAX_UPSTREAM_BYTES })
-  const onResponse = (response: Http.IncomingMessage) => {
-    const status = response.statusCode ?? 0
-    const refuse = (error: UpstreamError) => {
-      settle(Either.left(error))
-      response.destroy()
-    }
-    if (status >= 300 && status < 400)
-      return refuse(new UpstreamRedirect({ source: source.id, status }))
-    if (status < 200 || status >= 300)
-      return refuse(new UpstreamStatus({ source: source.id, status }))
-    if (Number(response.headers["content-length"] ?? Number.NaN) > MAX_UPSTREAM_BYTES)
-      return refuse(tooLarge())
-    const chunks: Array<Buffer> = []
-    let size = 0
-    response.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_UPSTREAM_BYTES) refuse(tooLarge())
-      else chunks.push(chunk)
-    })
-    response.on("error", unreachable)
-    response.on("close", () => {
-      if (!response.complete) unreachable(new Error("connection closed before the body ended"))
-    })
-    response.on("end", () => {
-      const bytes = Buffer.concat(chunks, size)
-      settle(
-        Either.map(parseJson(source, bytes), ({ text, json }) => ({
-          status,
-          contentType: response.headers["content-type"] ?? "application/json",
-          bytes,
-          text,
-          json,
-          observedAt,
-        })),
+const undiciCall =
+  (
+    dispatcher: Dispatcher,
+    target: (url: string) => { readonly origin: string; readonly path: string },
+  ): Call =>
+  (source, url, headers, done) => {
+    let controller: Dispatcher.DispatchController | undefined
+    const call = callState(source, done, () => controller?.abort(stopped()))
+    let status = 0
+    let contentType: string | undefined
+    try {
+      dispatcher.dispatch(
+        { ...target(url), method: "GET", headers },
+        {
+          onRequestStart: (started) => {
+            controller = started
+            if (call.settled()) started.abort(stopped())
+          },
+          onResponseStart: (_, statusCode, responseHeaders) => {
+            status = statusCode
+            contentType = headerValue(responseHeaders["content-type"])
+            call.check(status, headerValue(responseHeaders["content-length"]))
+          },
+          onResponseData: (_, chunk) => call.take(chunk),
+          onResponseEnd: () => call.finish(status, contentType),
+          onResponseError: (_, error) => call.unreachable(error),
+        },
       )
-    })
-  }
-  try {
-    const secure = url.startsWith("https:")
-    const request = (secure ? clients.httpsGet : clients.httpGet)(
-      { ...clients.target(url), agent: secure ? clients.https : clients.http, headers },
-      onResponse,
-    )
-    request.on("error", unreachable)
-    timer = setTimeout(() => {
-      settle(Either.left(new UpstreamTimeout({ source: source.id, timeoutMs: source.timeoutMs })))
-      request.destroy()
-    }, source.timeoutMs)
-    return () => {
-      settled = true
-      clearTimeout(timer)
-      request.destroy()
+    } catch (error) {
+      call.unreachable(error)
     }
-  } catch (error) {
-    // An invalid header value is refused before anything is sent.
-    unreachable(error)
-    return () => undefined
+    return () => {
+      call.abandon()
+      controller?.abort(stopped())
+    }
   }
-}
 
-const nodeAttempt =
-  (clients: NodeClients): Attempt =>
+const attemptOf =
+  (call: Call): Attempt =>
   (source, url, headers) =>
     Effect.async<UpstreamAnswer, UpstreamError>((resume) => {
-      const abandon = nodeCall(clients, source, url, headers, resume)
+      const abandon = call(source, url, headers, resume)
       return Effect.sync(abandon)
     })
 
@@ -355,8 +431,8 @@ export interface UpstreamShape {
   /**
    * The same call, started at once and run to its end outside the caller's fiber, handing
    * its exit to `done`: the live path's way in, since a call outlives the request that made
-   * it. Under `span` (the caller's, when traced) it runs as `fetch`; untraced over node:http
-   * its first attempt needs no fiber at all.
+   * it. Under `span` (the caller's, when traced) it runs as `fetch`; untraced over a
+   * callback transport its first attempt needs no fiber at all.
    */
   readonly unsafeStart: (
     source: Source,
@@ -372,6 +448,48 @@ const startOnFiber =
   (source, url, span, done) => {
     Runtime.runCallback(runtime)(underSpan(fetch(source, url), span), { onExit: done })
   }
+
+/** Upstream (`tag`) over a callback transport, acquired for the layer's lifetime. */
+const callLayer = (
+  tag: Context.Tag<Upstream, UpstreamShape>,
+  acquire: Effect.Effect<Call, never, Scope.Scope>,
+) =>
+  Layer.scoped(
+    tag,
+    Effect.gen(function* () {
+      const call = yield* acquire
+      const runtime = yield* Effect.runtime<never>()
+      const attempt = attemptOf(call)
+      const fetch = withPolicy(attempt)
+      const traced = startOnFiber(runtime, fetch)
+      const unsafeStart: UpstreamShape["unsafeStart"] = (source, url, span, done) => {
+        if (span !== undefined) return traced(source, url, span, done)
+        const started = performance.now()
+        const headers = requestHeaders(source)
+        call(source, url, headers, (outcome) => {
+          if (Either.isLeft(outcome) && source.retries > 0 && isRetryable(outcome.left)) {
+            // The retries wait between attempts: a fiber's schedule is worth it here.
+            Runtime.runCallback(runtime)(
+              retryAfter(source, attempt(source, url, headers), outcome.left),
+              {
+                onExit: (exit) => {
+                  countCall(source, started, exit)
+                  done(exit)
+                },
+              },
+            )
+            return
+          }
+          const exit: CallExit = Either.isRight(outcome)
+            ? Exit.succeed(outcome.right)
+            : Exit.fail(outcome.left)
+          countCall(source, started, exit)
+          done(exit)
+        })
+      }
+      return { fetch, unsafeStart } satisfies UpstreamShape
+    }),
+  )
 
 export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, UpstreamShape>() {
   static readonly layer = Layer.effect(
@@ -392,7 +510,7 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, Upstrea
    * Upstream over node:http and node:https with keep-alive agents (Node and Bun): the same
    * behaviour as `live` at a fraction of its cost per call; the agents close with the layer.
    */
-  static readonly node = Layer.scoped(
+  static readonly node = callLayer(
     Upstream,
     Effect.gen(function* () {
       const [http, https, { urlToHttpOptions }] = yield* Effect.promise(() =>
@@ -414,36 +532,30 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, Upstrea
             clients.https.destroy()
           }),
       )
-      const runtime = yield* Effect.runtime<never>()
-      const attempt = nodeAttempt(clients)
-      const fetch = withPolicy(attempt)
-      const traced = startOnFiber(runtime, fetch)
-      const unsafeStart: UpstreamShape["unsafeStart"] = (source, url, span, done) => {
-        if (span !== undefined) return traced(source, url, span, done)
-        const started = performance.now()
-        const headers = requestHeaders(source)
-        nodeCall(clients, source, url, headers, (outcome) => {
-          if (Either.isLeft(outcome) && source.retries > 0 && isRetryable(outcome.left)) {
-            // The retries wait between attempts: a fiber's schedule is worth it here.
-            Runtime.runCallback(runtime)(
-              retryAfter(source, attempt(source, url, headers), outcome.left),
-              {
-                onExit: (exit) => {
-                  countCall(source, started, exit)
-                  done(exit)
-                },
-              },
-            )
-            return
-          }
-          const exit: CallExit = Either.isRight(outcome)
-            ? Exit.succeed(outcome.right)
-            : Exit.fail(outcome.left)
-          countCall(source, started, exit)
-          done(exit)
-        })
-      }
-      return { fetch, unsafeStart }
+      return nodeCall(clients)
+    }),
+  )
+
+  /**
+   * Upstream over undici's dispatcher (Node only: Bun's `undici` is a stand-in without it),
+   * with keep-alive pools per origin: the same behaviour as `node` at about two thirds of
+   * its CPU per call. The pools close with the layer.
+   */
+  static readonly undici = callLayer(
+    Upstream,
+    Effect.gen(function* () {
+      const { Agent } = yield* Effect.promise(() => import("undici"))
+      const agent = yield* Effect.acquireRelease(
+        Effect.sync(() => new Agent()),
+        (agent) => Effect.promise(() => agent.destroy()),
+      )
+      return undiciCall(
+        agent,
+        targetCache((url) => {
+          const parsed = new URL(url)
+          return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
+        }),
+      )
     }),
   )
 }

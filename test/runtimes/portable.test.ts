@@ -28,8 +28,9 @@ const nodeBuiltinsReached = async (entry: string): Promise<Array<string>> => {
       {
         name: "builtins-are-external",
         setup: (bundle) =>
-          bundle.onResolve({ filter: /.*/ }, ({ path }) =>
-            builtins.has(path) ? { path, external: true } : undefined,
+          // What is imported dynamically is not followed: it loads only when its code runs.
+          bundle.onResolve({ filter: /.*/ }, ({ path, kind }) =>
+            builtins.has(path) || kind === "dynamic-import" ? { path, external: true } : undefined,
           ),
       },
     ],
