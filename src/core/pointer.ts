@@ -1,4 +1,5 @@
 /** JSON Pointers (RFC 6901), with `*` as a wildcard segment for `ignore` rules. */
+import { canonicallyEqual } from "./canonical.js"
 
 export type Pointer = ReadonlyArray<string>
 
@@ -45,11 +46,13 @@ export const resolvePointer = (document: unknown, pointer: Pointer): unknown => 
 /** What `removeMatched` leaves of a member that a pointer names entirely. */
 const REMOVED: unique symbol = Symbol("removed")
 
+const NONE: ReadonlyArray<Pointer> = []
+
 /**
- * What remains of the member `key` of a value: itself, shared, when no pointer reaches it
- * (JSON values are never changed in place), nothing when a pointer names it, else a copy.
+ * The pointers that reach below the member `key`, their first segment taken off (none when
+ * no pointer reaches it), or `REMOVED` when one names the member itself.
  */
-const keptMember = (pointers: ReadonlyArray<Pointer>, key: string, child: unknown) => {
+const below = (pointers: ReadonlyArray<Pointer>, key: string) => {
   let rest: Array<Pointer> | undefined
   for (const pointer of pointers) {
     const head = pointer[0]
@@ -58,7 +61,16 @@ const keptMember = (pointers: ReadonlyArray<Pointer>, key: string, child: unknow
     rest ??= []
     rest.push(pointer.slice(1))
   }
-  return rest === undefined ? child : removeMatched(child, rest)
+  return rest ?? NONE
+}
+
+/**
+ * What remains of the member `key` of a value: itself, shared, when no pointer reaches it
+ * (JSON values are never changed in place), nothing when a pointer names it, else a copy.
+ */
+const keptMember = (pointers: ReadonlyArray<Pointer>, key: string, child: unknown) => {
+  const rest = below(pointers, key)
+  return rest === REMOVED ? REMOVED : removeMatched(child, rest)
 }
 
 /** `value` without what `pointers` match; each pointer is matched against `value` as given. */
@@ -92,3 +104,46 @@ const removeMatched = (value: unknown, pointers: ReadonlyArray<Pointer>): unknow
  */
 export const removePointers = (document: unknown, pointers: ReadonlyArray<Pointer>): unknown =>
   pointers.some((pointer) => pointer.length === 0) ? null : removeMatched(document, pointers)
+
+/** Whether `value` without what `pointers` match is canonically equal to `kept`. */
+const equalWithout = (value: unknown, pointers: ReadonlyArray<Pointer>, kept: unknown): boolean => {
+  if (pointers.length === 0) return canonicallyEqual(value, kept)
+  if (Array.isArray(value)) {
+    if (!Array.isArray(kept)) return false
+    let next = 0
+    for (let index = 0; index < value.length; index++) {
+      const rest = below(pointers, String(index))
+      if (rest === REMOVED) continue
+      if (next >= kept.length || !equalWithout(value[index], rest, kept[next])) return false
+      next++
+    }
+    return next === kept.length
+  }
+  if (isObject(value)) {
+    if (!isObject(kept)) return false
+    let count = 0
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const rest = below(pointers, key)
+      if (rest === REMOVED) continue
+      if (!Object.hasOwn(kept, key) || !equalWithout(value[key], rest, kept[key])) return false
+      count++
+    }
+    for (const key in kept) if (Object.hasOwn(kept, key)) count--
+    return count === 0
+  }
+  return canonicallyEqual(value, kept)
+}
+
+/**
+ * Whether `removePointers(document, pointers)` is canonically equal to `kept`, found without
+ * making that copy: what most answers ask, their tracked content being unchanged.
+ */
+export const equalWithoutPointers = (
+  document: unknown,
+  pointers: ReadonlyArray<Pointer>,
+  kept: unknown,
+): boolean =>
+  pointers.some((pointer) => pointer.length === 0)
+    ? kept === null
+    : equalWithout(document, pointers, kept)

@@ -1,5 +1,5 @@
-import { canonicallyEqual, contentHash } from "./canonical.js"
-import { type Pointer, removePointers, resolvePointer } from "./pointer.js"
+import { contentHash } from "./canonical.js"
+import { equalWithoutPointers, type Pointer, removePointers, resolvePointer } from "./pointer.js"
 
 export interface TrackingRule {
   readonly select: Pointer
@@ -10,10 +10,11 @@ export interface TrackingRule {
  * The part of an upstream body that decides whether something changed: the value at
  * `select` (null when the body has nothing there) without the `ignore` paths.
  */
-export const trackedContent = (body: unknown, rule: TrackingRule): unknown => {
-  const selected = resolvePointer(body, rule.select)
-  return removePointers(selected === undefined ? null : selected, rule.ignore)
-}
+export const trackedContent = (body: unknown, rule: TrackingRule): unknown =>
+  removePointers(selected(body, rule), rule.ignore)
+
+const selected = (body: unknown, rule: TrackingRule): unknown =>
+  resolvePointer(body, rule.select) ?? null
 
 export interface Tracked {
   readonly content: unknown
@@ -27,10 +28,11 @@ export const track = (body: unknown, rule: TrackingRule): Tracked => {
 
 /**
  * Tracks answers for many resources, remembering each one's latest tracked content: an
- * answer whose content is canonically equal to it reuses its hash (and the remembered
- * object) instead of being written out and hashed again, which most answers are. At most
- * `maxEntries` resources and `maxWeight` in all are remembered (each answer weighs what
- * its caller says, such as its body's size); the longest remembered go first.
+ * answer whose content is canonically equal to it, which most answers are, reuses its hash
+ * (and the remembered object) instead of being copied without its ignored paths, written
+ * out and hashed again. At most `maxEntries` resources and `maxWeight` in all are
+ * remembered (each answer weighs what its caller says, such as its body's size); the
+ * longest remembered go first.
  */
 export const makeTracker = (maxEntries: number, maxWeight: number) => {
   const remembered = new Map<string, { readonly tracked: Tracked; readonly weight: number }>()
@@ -40,11 +42,12 @@ export const makeTracker = (maxEntries: number, maxWeight: number) => {
     remembered.delete(id)
   }
   return (id: string, body: unknown, rule: TrackingRule, answerWeight: number): Tracked => {
-    const content = trackedContent(body, rule)
     const known = remembered.get(id)
-    if (known !== undefined && canonicallyEqual(content, known.tracked.content)) {
+    const value = selected(body, rule)
+    if (known !== undefined && equalWithoutPointers(value, rule.ignore, known.tracked.content)) {
       return known.tracked
     }
+    const content = removePointers(value, rule.ignore)
     const tracked: Tracked = { content, hash: contentHash(content) }
     forget(id)
     if (answerWeight > maxWeight) return tracked

@@ -1,6 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { canonicallyEqual } from "../../src/core/canonical.js"
 import {
+  equalWithoutPointers,
   isValidPointer,
   type Pointer,
   parsePointer,
@@ -13,9 +15,12 @@ import {
   formatPointer,
   isLeaf,
   isRecord,
+  jsonValue,
   nodes,
   type Path,
   removedBy,
+  reorderKeys,
+  replaceAt,
 } from "./json.js"
 
 describe("parsePointer and resolvePointer (select)", () => {
@@ -156,5 +161,70 @@ describe("removePointers (ignore)", () => {
     expect(ignore(body, "/a")).toStrictEqual(JSON.parse('{"__proto__": {"x": 1}}'))
     expect(Object.getPrototypeOf(ignore(body, "/a"))).toBe(Object.prototype)
     expect(ignore(body, "/__proto__")).toStrictEqual({ a: 2 })
+  })
+})
+
+describe("equalWithoutPointers (an answer's tracked content against the one remembered)", () => {
+  const parsed = (...texts: Array<string>): Array<Pointer> => texts.map(parsePointer)
+
+  it("compares as removePointers' copy would, for documents, their edits and any value", () => {
+    const scenario = fc.tuple(
+      documentWithPointers({ arrays: true }),
+      fc.nat(),
+      fc.option(jsonValue, { nil: undefined }),
+      fc.integer({ min: 0, max: 2 }),
+    )
+    fc.assert(
+      fc.property(scenario, ([[doc, pointers], pick, value, kind]) => {
+        const all = nodes(doc)
+        const target = all[pick % all.length]?.path ?? []
+        const other =
+          kind === 0
+            ? removePointers(replaceAt(doc, target, value ?? null), pointers)
+            : kind === 1
+              ? removePointers(
+                  reorderKeys(doc, (keys) => [...keys].reverse()),
+                  pointers,
+                )
+              : (value ?? null)
+        expect(equalWithoutPointers(doc, pointers, other)).toBe(
+          canonicallyEqual(removePointers(doc, pointers), other),
+        )
+      }),
+    )
+  })
+
+  it("finds a document equal to its own copy without the pointers, whatever its keys' order", () => {
+    fc.assert(
+      fc.property(documentWithPointers({ arrays: true }), ([doc, pointers]) => {
+        const kept = removePointers(
+          reorderKeys(doc, (keys) => [...keys].sort()),
+          pointers,
+        )
+        expect(equalWithoutPointers(doc, pointers, kept)).toBe(true)
+      }),
+    )
+  })
+
+  it("skips removed array items, so the items after them compare with the copy's", () => {
+    const body = { a: ["x", "y", "z"] }
+    expect(equalWithoutPointers(body, parsed("/a/0", "/a/1"), { a: ["z"] })).toBe(true)
+    expect(equalWithoutPointers(body, parsed("/a/0", "/a/1"), { a: ["y"] })).toBe(false)
+    expect(equalWithoutPointers(body, parsed("/a/0"), { a: ["y"] })).toBe(false)
+    expect(equalWithoutPointers([1, 2], parsed("/*"), [])).toBe(true)
+  })
+
+  it("takes the empty pointer as removing everything: equal to null only", () => {
+    expect(equalWithoutPointers({ a: 1 }, parsed(""), null)).toBe(true)
+    expect(equalWithoutPointers({ a: 1 }, parsed(""), {})).toBe(false)
+  })
+
+  it("compares a __proto__ member as an ordinary one", () => {
+    const body = JSON.parse('{"__proto__": {"x": 1}, "a": 2}')
+    expect(equalWithoutPointers(body, parsed("/a"), JSON.parse('{"__proto__": {"x": 1}}'))).toBe(
+      true,
+    )
+    expect(equalWithoutPointers(body, parsed("/a"), {})).toBe(false)
+    expect(equalWithoutPointers(body, parsed("/__proto__"), { a: 2 })).toBe(true)
   })
 })
