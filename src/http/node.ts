@@ -53,17 +53,17 @@ export const answerLive = ({ live, run, logRequests, apiToken }: LiveDirect): An
     }
     const answered = (exit: Exit.Exit<LiveAnswer, LiveError>) => {
       const reply = liveReply(exit, request.headers["if-none-match"])
-      const { body } = reply
-      response.writeHead(
-        reply.status,
-        body === null
-          ? reply.headers
-          : {
-              ...reply.headers,
-              "content-length":
-                typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
-            },
-      )
+      const { body, headers } = reply
+      // Names and values in one list, as node:http takes them without copying an object.
+      const head: Array<string | number> = []
+      for (const name in headers) head.push(name, headers[name] ?? "")
+      if (body !== null) {
+        head.push(
+          "content-length",
+          typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
+        )
+      }
+      response.writeHead(reply.status, head)
       response.end(body ?? undefined)
       requestEnded(
         run,

@@ -21,12 +21,21 @@ const matchesEtag = (header: string | undefined, etag: string): boolean =>
     return tag === etag || tag === "*"
   }) === true
 
-const liveHeaders = ({ tracked, resource, answer }: LiveAnswer) => ({
-  etag: `"${tracked.hash}"`,
-  "tidemark-resource": resource.id,
-  "tidemark-observed-at": answer.observedAt.toISOString(),
-  "cache-control": "no-cache",
-})
+/** A live answer's headers; `contentType` for an answer with a body, not for a 304. */
+const liveHeaders = (
+  { resource, answer }: LiveAnswer,
+  etag: string,
+  contentType: string | undefined,
+): Record<string, string> => {
+  const headers: Record<string, string> = {
+    etag,
+    "tidemark-resource": resource.id,
+    "tidemark-observed-at": answer.observedAt.toISOString(),
+    "cache-control": "no-cache",
+  }
+  if (contentType !== undefined) headers["content-type"] = contentType
+  return headers
+}
 
 const answerHeaders = {
   ETag: { required: true, schema: jsonSchemaOf(ETag) },
@@ -123,12 +132,12 @@ export const liveReply = (
   }
   const observed = exit.value
   const upstream = observed.coalesced ? "coalesced" : "ok"
-  const headers = liveHeaders(observed)
-  return matchesEtag(ifNoneMatch, headers.etag)
-    ? { status: 304, headers, body: null, upstream }
+  const etag = `"${observed.tracked.hash}"`
+  return matchesEtag(ifNoneMatch, etag)
+    ? { status: 304, headers: liveHeaders(observed, etag, undefined), body: null, upstream }
     : {
         status: 200,
-        headers: { ...headers, "content-type": observed.answer.contentType },
+        headers: liveHeaders(observed, etag, observed.answer.contentType),
         body: observed.answer.bytes,
         upstream,
       }
