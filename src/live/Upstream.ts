@@ -546,7 +546,10 @@ export class Upstream extends Context.Tag("tidemark/Upstream")<Upstream, Upstrea
     Effect.gen(function* () {
       const { Agent } = yield* Effect.promise(() => import("undici"))
       const agent = yield* Effect.acquireRelease(
-        Effect.sync(() => new Agent()),
+        // Each call's own timer is its only timeout, as over node:http: undici's defaults
+        // (10 s to connect, 300 s for headers and between chunks) would end a call whose
+        // source allows longer as unreachable instead.
+        Effect.sync(() => new Agent({ connectTimeout: 0, headersTimeout: 0, bodyTimeout: 0 })),
         (agent) => Effect.promise(() => agent.destroy()),
       )
       return undiciCall(
