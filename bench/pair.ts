@@ -5,7 +5,8 @@
  * requests), warms them up, then loads both at once at the same rate on new keys and reads
  * each one's CPU time from /proc. Neither is saturated, so neither waits for the CPU: the
  * ratio of their CPU time per answer is steady where throughput ratios on a shared 2-core
- * machine move by a quarter between identical runs. Printed, never appended.
+ * machine move by a quarter between identical runs. `--db-delay MS` puts a TCP proxy adding
+ * MS each way in front of each side's database. Printed, never appended.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
@@ -13,7 +14,7 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import autocannon from "autocannon"
 import { buildTargets } from "./build.js"
-import { createDatabase, postgresReachable } from "./postgres.js"
+import { createDatabase, delayedUrl, postgresReachable } from "./postgres.js"
 import { cpuSeconds, killAll, startUpstreamStandIn } from "./processes.js"
 import { type RunningTarget, sourcesDocument, startTarget } from "./targets.js"
 
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "3" },
     keys: { type: "string", default: "100" },
     connections: { type: "string", default: "100" },
+    "db-delay": { type: "string", default: "0" },
   },
 })
 
@@ -41,6 +43,9 @@ const seconds = positive("seconds", values.seconds)
 const warmup = positive("warmup", values.warmup)
 const keys = positive("keys", values.keys)
 const connections = positive("connections", values.connections)
+const dbDelay = Number(values["db-delay"])
+if (!Number.isInteger(dbDelay) || dbDelay < 0)
+  throw new Error("--db-delay: milliseconds, 0 or more")
 
 /** Answers of `target` at `rate` a second over `duration` seconds, on keys starting with `prefix`. */
 const load = (target: RunningTarget, prefix: string, duration: number) =>
@@ -90,16 +95,21 @@ const main = async () => {
     console.log(
       `A: ${values.a}\nB: ${values.b}\n${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores; Node ${process.version}; ` +
         `${rate} req/s each over ${connections} connections and ${keys} new keys a round, ` +
-        `${warmup} s warm-up, ${seconds} s measured\n`,
+        `${warmup} s warm-up, ${seconds} s measured` +
+        `${dbDelay === 0 ? "" : `, databases ${dbDelay} ms away each way`}\n`,
     )
     const ratios: Array<number> = []
     for (let round = 0; round < rounds; round++) {
       const bundles = [values.a, values.b]
       const databases = await Promise.all(bundles.map((_, side) => createDatabase(`pair${side}`)))
+      const proxied =
+        dbDelay === 0
+          ? undefined
+          : await Promise.all(databases.map((database) => delayedUrl(database.url, dbDelay)))
       const started: Array<RunningTarget> = []
       try {
         for (const [side, bundle] of bundles.entries()) {
-          const url = databases[side]?.url ?? ""
+          const url = (proxied?.[side] ?? databases[side])?.url ?? ""
           started.push(
             await startTarget("tidemark-pg", {
               upstreamUrl,
@@ -130,6 +140,7 @@ const main = async () => {
         )
       } finally {
         for (const target of started) await target.child.stop(2000)
+        for (const { proxy } of proxied ?? []) await proxy.close()
         for (const database of databases) await database.drop()
       }
     }
