@@ -1,6 +1,7 @@
 /** The history's write side and the live path's read: the latest version, and the atomic append. */
 import { Context, Effect, Either, Exit, Layer, Option } from "effect"
 import type { Kysely } from "kysely"
+import { batchedLookups } from "../core/batch.js"
 import { canonicalJson } from "../core/canonical.js"
 import type { Normalised } from "../core/params.js"
 import { diff, type PatchOperation } from "../core/patch.js"
@@ -54,6 +55,18 @@ export type AppendOutcome =
       readonly latestHash: string | null
       readonly latestObservedAt: Date | null
     }
+
+/**
+ * Latest-version reads in flight at most; the resources asked for meanwhile are read
+ * together, up to `READ_KEYS_MAX` a statement, when one ends (`batchedLookups`). A burst of
+ * new resources then costs a far database a few round trips, not one per resource each
+ * holding a pooled connection.
+ */
+const READS_IN_FLIGHT = 2
+const READ_KEYS_MAX = 500
+
+const byId = <Row extends { readonly id: string }>(rows: ReadonlyArray<Row>) =>
+  new Map(rows.map((row) => [row.id, row]))
 
 /** A resource's row, as the first decision about it creates it. */
 const resourceRow = (resource: ResourceRef) => ({
@@ -111,21 +124,33 @@ export class History extends Context.Tag("tidemark/History")<
     Effect.gen(function* () {
       const { db } = yield* Database
 
-      // Compiled once: the read runs for most live requests, only its parameter changes.
+      const latestColumns = ["id", "latest_version", "latest_hash", "latest_observed_at"] as const
+      // Compiled once: a lone resource's read, the usual case, changes only its parameter.
       const latestQuery = db
         .selectFrom("resources")
-        .select(["latest_version", "latest_hash", "latest_observed_at"])
+        .select(latestColumns)
         .where("id", "=", "")
         .compile()
+      const latestOf = batchedLookups(
+        async (ids: ReadonlyArray<string>) => {
+          if (ids.length === 1) {
+            const lone: typeof latestQuery = { ...latestQuery, parameters: ids }
+            return byId((await db.executeQuery(lone)).rows)
+          }
+          return byId(
+            await db.selectFrom("resources").select(latestColumns).where("id", "in", ids).execute(),
+          )
+        },
+        { inFlight: READS_IN_FLIGHT, maxKeys: READ_KEYS_MAX },
+      )
 
       const startLatest = (resourceId: string) =>
         Effect.gen(function* () {
           // Made by hand, since the read runs outside any fiber: it ends when the read does.
           const span = yield* Effect.makeSpan("History.latest", { captureStackTrace: false })
           const clock = yield* Effect.clock
-          const compiled: typeof latestQuery = { ...latestQuery, parameters: [resourceId] }
-          const settled = db.executeQuery(compiled).then(
-            ({ rows: [row] }) => {
+          const settled = latestOf(resourceId).then(
+            (row) => {
               span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
               return Either.right(
                 row === undefined || row.latest_hash === null

@@ -4,7 +4,7 @@
  * latest, or the observation is unchanged or stale, the database refuses the statement
  * and the locked decision takes over, with the same outcome as if it had decided alone.
  */
-import { Effect, Either, Layer, ManagedRuntime } from "effect"
+import { Effect, Either, Layer, ManagedRuntime, Option } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AppConfig } from "../../src/Config.js"
@@ -199,6 +199,39 @@ describe.each(databases)("appending versions on $name", ({ fresh }) => {
       [110, 111, 110].map((price) => contentHash({ symbol: "TDMK", price })),
     )
     expectPatchesChain(rows)
+  })
+
+  it("reads the latest version of many resources at once, several to a statement, each its own", async () => {
+    const others = Array.from({ length: 12 }, (_, i) => ({
+      ...resource,
+      id: `append-test-read-${i}`,
+      key: `prices?symbol=R${i}`,
+    }))
+    // Every other one has versions: i + 1 of them, the last observed at (i + 1) seconds.
+    for (const [i, other] of others.entries()) {
+      if (i % 2 === 1) continue
+      let after: Written | "none" = "none"
+      for (let n = 0; n <= i; n++)
+        after = writtenBy(await append(observed(n, (n + 1) * 1000, other), after))
+    }
+    // Two reads run at once at most: the others wait and go together in one statement.
+    const read = (id: string) =>
+      runtime.runPromise(
+        Effect.flatMap(History, (history) => Effect.flatten(history.startLatest(id))),
+      )
+    const latest = await Promise.all([...others, ...others].map((other) => read(other.id)))
+    latest.forEach((found, index) => {
+      const i = index % others.length
+      expect(Option.getOrNull(found)).toEqual(
+        i % 2 === 1
+          ? null
+          : {
+              version: i + 1,
+              hash: contentHash({ symbol: "TDMK", price: i }),
+              observedAt: new Date((i + 1) * 1000),
+            },
+      )
+    })
   })
 })
 
