@@ -157,7 +157,7 @@ describe.each(servings)("the live answer and the database, $name", ({ serve }) =
         const seen = await direct.query(
           `select 1 from pg_stat_activity
             where datname = current_database() and pid <> pg_backend_pid()
-              and query like 'select "latest_version"%' and query_start > $1`,
+              and query like 'select "id", "latest_version"%' and query_start > $1`,
           [startedAt],
         )
         return (seen.rowCount ?? 0) > 0
