@@ -1,12 +1,14 @@
-import { createServer } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { databases, type TestDatabase } from "../support/databases.js"
 import { bodyOf, startTidemark, type TestApp, underEachServing } from "../support/tidemark.js"
 import {
+  closedPort,
   declareHugeBody,
   redirectTo,
   sendJson,
+  sendText,
   startUpstream,
+  streamHugeBody,
   type UpstreamStandIn,
 } from "../support/upstream.js"
 
@@ -17,15 +19,6 @@ interface Problem {
   detail: string
   code: string
   upstreamStatus?: number
-}
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 describe.each(underEachServing(databases))(
@@ -83,28 +76,8 @@ describe.each(underEachServing(databases))(
       })
       upstream.route("/gone", (_, response) => sendJson(response, { error: "not here" }, 404))
       upstream.route("/surrogate", (_, response) => sendJson(response, '{"name": "\\ud800"}'))
-      upstream.route("/text", (_, response) => {
-        response.writeHead(200, { "content-type": "text/plain" })
-        response.end("this is not { json")
-      })
-      const chunk = Buffer.alloc(64 * 1024, 0x20)
-      upstream.route("/huge", (_, response) => {
-        response.writeHead(200, { "content-type": "application/json" })
-        response.write("[")
-        let sent = 0
-        const pump = () => {
-          while (sent < 6 * 1024 * 1024) {
-            sent += chunk.length
-            if (!response.write(chunk)) {
-              response.once("drain", pump)
-              return
-            }
-          }
-          response.end("]")
-        }
-        response.on("error", () => undefined)
-        pump()
-      })
+      upstream.route("/text", sendText)
+      upstream.route("/huge", streamHugeBody)
       upstream.route("/huge-declared", declareHugeBody)
       upstream.route("/redirect", redirectTo(`${upstream.url}/elsewhere`))
       upstream.route("/elsewhere", (_, response) => sendJson(response, { hijacked: true }))

@@ -1,4 +1,3 @@
-import { createServer } from "node:net"
 import { Validator } from "@seriousme/openapi-schema-validator"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import packageJson from "../../package.json" with { type: "json" }
 import { freshPglite, type TestDatabase } from "../support/databases.js"
 import { bodyOf, startTidemark, type TestApp } from "../support/tidemark.js"
-import { sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
+import { closedPort, sendJson, startUpstream, type UpstreamStandIn } from "../support/upstream.js"
 
 interface Parameter {
   readonly in: string
@@ -75,15 +74,6 @@ const WEB_PAGE = ["/", "/resources/{id}"]
 
 const TOKEN = "openapi-test-token"
 const signedIn = { headers: { authorization: `Bearer ${TOKEN}` } }
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 const pointerTo = (...segments: ReadonlyArray<string>) =>

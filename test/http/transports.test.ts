@@ -3,29 +3,22 @@
  * `fetch` (any runtime) give the same outcome for every case the error table names, both
  * as an effect (`fetch`) and as the live path starts it (`unsafeStart`).
  */
-import { createServer } from "node:net"
 import { Cause, Effect, Exit, Fiber, type Layer, ManagedRuntime, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { UpstreamError } from "../../src/Errors.js"
 import { type CallExit, Upstream, type UpstreamShape } from "../../src/live/Upstream.js"
 import { decodeSources, type Source } from "../../src/SourcesFile.js"
 import {
+  closedPort,
   declareHugeBody,
   redirectTo,
   sendJson,
+  sendText,
   startUpstream,
+  streamHugeBody,
   type UpstreamStandIn,
 } from "../support/upstream.js"
 import { waitFor } from "../support/waiting.js"
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 const transports: ReadonlyArray<{ name: string; layer: Layer.Layer<Upstream> }> = [
   { name: "undici", layer: Upstream.undici },
@@ -77,20 +70,8 @@ describe.each(transports)("the upstream call over $name", ({ layer }) => {
     })
     upstream.route("/redirect", redirectTo(`${upstream.url}/elsewhere`))
     upstream.route("/elsewhere", (_, response) => sendJson(response, { hijacked: true }))
-    upstream.route("/text", (_, response) => {
-      response.writeHead(200, { "content-type": "text/plain" })
-      response.end("this is not { json")
-    })
-    const chunk = Buffer.alloc(64 * 1024, 0x20)
-    upstream.route("/huge", (_, response) => {
-      response.writeHead(200, { "content-type": "application/json" })
-      response.write("[")
-      const pump = () => {
-        while (!response.destroyed) if (!response.write(chunk)) return response.once("drain", pump)
-      }
-      response.on("error", () => undefined)
-      pump()
-    })
+    upstream.route("/text", sendText)
+    upstream.route("/huge", streamHugeBody)
     upstream.route("/huge-declared", declareHugeBody)
     upstream.route("/hang", (_, response) => {
       response.on("close", () => hangsClosed++)

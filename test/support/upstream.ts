@@ -1,6 +1,6 @@
 /** A real HTTP upstream on 127.0.0.1 whose answers each test programs. */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net"
 
 export type Handler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>
 
@@ -36,6 +36,42 @@ export const declareHugeBody: Handler = (_, response) => {
   })
   response.on("error", () => undefined)
   response.write("[")
+}
+
+/** Streams a JSON array of 6 MiB, over Tidemark's 5 MiB bound, without declaring its length. */
+export const streamHugeBody: Handler = (_, response) => {
+  const chunk = Buffer.alloc(64 * 1024, 0x20)
+  response.writeHead(200, { "content-type": "application/json" })
+  response.write("[")
+  let sent = 0
+  const pump = () => {
+    while (sent < 6 * 1024 * 1024) {
+      sent += chunk.length
+      if (!response.write(chunk)) {
+        response.once("drain", pump)
+        return
+      }
+    }
+    response.end("]")
+  }
+  response.on("error", () => undefined)
+  pump()
+}
+
+/** A 200 whose body is not JSON. */
+export const sendText: Handler = (_, response) => {
+  response.writeHead(200, { "content-type": "text/plain" })
+  response.end("this is not { json")
+}
+
+/** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export const closedPort = async (): Promise<number> => {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const address = server.address()
+  const port = typeof address === "object" && address !== null ? address.port : 0
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }
 
 /** A 302 to `location`. */
