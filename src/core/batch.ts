@@ -1,9 +1,16 @@
+/** The end of the event loop's turn where there is one (Node, Bun), else the next turn. */
+const later: (run: () => void) => void =
+  typeof setImmediate === "function" ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
+
 /**
  * Look-ups asked for one key at a time, answered by statements that each take many keys:
- * while fewer than `inFlight` statements run, a key goes at once, alone; after that, the
- * keys asked for meanwhile wait and go together, at most `maxKeys` to a statement, as soon
- * as a running one ends. A near database answers each key alone as before; a far one
- * answers a burst of new keys in a few statements instead of one round trip per key.
+ * while fewer than `inFlight` statements run, a key goes alone, without waiting for
+ * another; after that, the keys asked for meanwhile wait and go together, at most `maxKeys`
+ * to a statement, as soon as a running one ends. A near database answers each key alone as
+ * before; a far one answers a burst of new keys in a few statements instead of one round
+ * trip per key. A statement starts at the end of the event loop's turn, after the I/O the
+ * turn started (a live request's upstream call): an embedded database's query runs on this
+ * thread and would otherwise hold that call back.
  */
 export const batchedLookups = <K, V>(
   lookUp: (keys: ReadonlyArray<K>) => Promise<ReadonlyMap<K, V>>,
@@ -19,22 +26,24 @@ export const batchedLookups = <K, V>(
 
   const start = (batch: ReadonlyMap<K, ReadonlyArray<Waiter>>) => {
     running++
-    // Called through a promise so that a look-up that throws rejects like one that fails.
-    Promise.resolve([...batch.keys()])
-      .then(lookUp)
-      .then(
-        (found) => {
-          for (const [key, waiters] of batch)
-            for (const waiter of waiters) waiter.resolve(found.get(key))
-        },
-        (error: unknown) => {
-          for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error)
-        },
-      )
-      .finally(() => {
-        running--
-        if (waiting.size > 0) start(nextBatch())
-      })
+    later(() => {
+      // Called through a promise so that a look-up that throws rejects like one that fails.
+      Promise.resolve([...batch.keys()])
+        .then(lookUp)
+        .then(
+          (found) => {
+            for (const [key, waiters] of batch)
+              for (const waiter of waiters) waiter.resolve(found.get(key))
+          },
+          (error: unknown) => {
+            for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error)
+          },
+        )
+        .finally(() => {
+          running--
+          if (waiting.size > 0) start(nextBatch())
+        })
+    })
   }
 
   const nextBatch = () => {

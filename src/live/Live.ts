@@ -45,9 +45,11 @@ interface Derived {
   readonly url: string
 }
 
+type FlightExit = Exit.Exit<Observed, UpstreamError>
+
 /** One upstream call and the requests waiting for it: its first, and any that coalesced. */
 interface Flight {
-  exit: Exit.Exit<Observed, UpstreamError> | undefined
+  exit: FlightExit | undefined
   readonly waiters: Set<(exit: Exit.Exit<Observed, UpstreamError>) => void>
 }
 
@@ -171,36 +173,45 @@ export class Live extends Context.Tag("tidemark/Live")<Live, LiveShape>() {
         return made
       }
 
+      /** Hands the call's outcome to its recording; a defect there is logged, never thrown. */
+      const record = (resource: ResourceRef, recording: Recording, answered: FlightExit) => {
+        try {
+          recording.end(answered)
+        } catch (defect) {
+          // This runs in the HTTP client's callback: a defect must not escape and end the process.
+          Runtime.runFork(runtime)(
+            Effect.logError("recording failed").pipe(
+              Effect.annotateLogs({ resource: resource.key, error: String(defect) }),
+            ),
+          )
+        }
+      }
+
       /**
        * Starts the call, outside any fiber: it runs to its end, and is recorded, even if every
-       * request waiting for it goes away.
+       * request waiting for it goes away. The call starts before its recording opens, so that
+       * the upstream request is on its way before any database work the recording starts
+       * (the history read) runs; a call that ends at once is recorded once the recording is open.
        */
       const launch = (
         source: Source,
         url: string,
         resource: ResourceRef,
         span: Tracer.Span | undefined,
-        recording: Recording,
       ): Flight => {
         const flight: Flight = { exit: undefined, waiters: new Set() }
         if (source.coalesce) inflight.set(resource.id, flight)
+        let recording: Recording | undefined
         upstream.unsafeStart(source, url, span, (exit) => {
           const answered = observed(source, resource, exit)
           if (inflight.get(resource.id) === flight) inflight.delete(resource.id)
           flight.exit = answered
           for (const wake of flight.waiters) wake(answered)
           flight.waiters.clear()
-          try {
-            recording.end(answered)
-          } catch (defect) {
-            // This runs in the HTTP client's callback: a defect must not escape and end the process.
-            Runtime.runFork(runtime)(
-              Effect.logError("recording failed").pipe(
-                Effect.annotateLogs({ resource: resource.key, error: String(defect) }),
-              ),
-            )
-          }
+          if (recording !== undefined) record(resource, recording, answered)
         })
+        recording = recorder.unsafeBegin(resource, span)
+        if (flight.exit !== undefined) record(resource, recording, flight.exit)
         return flight
       }
 
@@ -234,8 +245,7 @@ export class Live extends Context.Tag("tidemark/Live")<Live, LiveShape>() {
           updateNow(coalescedRequests, 1)
           return { _tag: "Flying", flight: shared, resource, coalesced: true }
         }
-        const recording = recorder.unsafeBegin(resource, span)
-        const flight = launch(source, url, resource, span, recording)
+        const flight = launch(source, url, resource, span)
         return { _tag: "Flying", flight, resource, coalesced: false }
       }
 

@@ -17,16 +17,32 @@ const heldLookUp = () => {
 
 const settled = () => new Promise<void>((resolve) => setImmediate(resolve))
 
+/** Waits, a turn of the event loop at a time, until `count` statements have started. */
+const started = async (statements: ReadonlyArray<unknown>, count: number) => {
+  for (let turn = 0; turn < 100 && statements.length < count; turn++) await settled()
+  expect(statements).toHaveLength(count)
+}
+
 describe("batchedLookups", () => {
   it("looks a key up at once, alone, while fewer than inFlight statements run", async () => {
     const { statements, lookUp } = heldLookUp()
     const find = batchedLookups(lookUp, { inFlight: 2, maxKeys: 10 })
     const a = find("a")
     const b = find("b")
-    await settled()
+    await started(statements, 2)
     expect(statements.map((s) => s.keys)).toEqual([["a"], ["b"]])
     for (const statement of statements) statement.done.resolve()
     expect(await Promise.all([a, b])).toEqual(["value of a", "value of b"])
+  })
+
+  it("starts a statement at the end of the event loop's turn, after the turn's promises", async () => {
+    const { statements, lookUp } = heldLookUp()
+    const find = batchedLookups(lookUp, { inFlight: 2, maxKeys: 10 })
+    void find("a")
+    for (let hop = 0; hop < 5; hop++) await Promise.resolve()
+    expect(statements).toHaveLength(0)
+    await settled()
+    expect(statements.map((s) => s.keys)).toEqual([["a"]])
   })
 
   it("sends the keys asked for while every statement runs together, once one ends", async () => {
@@ -34,10 +50,11 @@ describe("batchedLookups", () => {
     const find = batchedLookups(lookUp, { inFlight: 1, maxKeys: 10 })
     const a = find("a")
     const waiting = [find("b"), find("c"), find("b")]
+    await started(statements, 1)
     await settled()
     expect(statements.map((s) => s.keys)).toEqual([["a"]])
     statements[0]?.done.resolve()
-    await settled()
+    await started(statements, 2)
     expect(statements.map((s) => s.keys)).toEqual([["a"], ["b", "c"]])
     statements[1]?.done.resolve()
     expect(await a).toBe("value of a")
@@ -48,12 +65,10 @@ describe("batchedLookups", () => {
     const { statements, lookUp } = heldLookUp()
     const find = batchedLookups(lookUp, { inFlight: 1, maxKeys: 2 })
     const all = ["a", "b", "c", "d", "e"].map(find)
-    await settled()
-    statements[0]?.done.resolve()
-    await settled()
-    statements[1]?.done.resolve()
-    await settled()
-    statements[2]?.done.resolve()
+    for (let count = 1; count <= 3; count++) {
+      await started(statements, count)
+      statements[count - 1]?.done.resolve()
+    }
     expect(await Promise.all(all)).toEqual(["a", "b", "c", "d", "e"].map((k) => `value of ${k}`))
     expect(statements.map((s) => s.keys)).toEqual([["a"], ["b", "c"], ["d", "e"]])
   })
