@@ -377,8 +377,8 @@ const headerValue = (value: string | ReadonlyArray<string> | undefined) =>
 
 /**
  * A call through an undici dispatcher (its keep-alive pools, one per origin), straight to its
- * handler's callbacks: no streams and no request object, about half the CPU of node:http's
- * client per call. Abandoning or refusing it aborts the request.
+ * handler's callbacks: no streams and no request object, about two thirds of the CPU of
+ * node:http's client per call. Abandoning or refusing it aborts the request.
  */
 const undiciCall =
   (
@@ -391,8 +391,9 @@ const undiciCall =
     let status = 0
     let contentType: string | undefined
     try {
+      const { origin, path } = target(url)
       dispatcher.dispatch(
-        { ...target(url), method: "GET", headers },
+        { origin, path, method: "GET", headers },
         {
           onRequestStart: (started) => {
             controller = started
