@@ -3,8 +3,9 @@ import { Context, type Duration, Effect, FiberSet, Layer, Option, type Scheduler
 
 export interface BackgroundShape {
   /**
-   * Forks `effect` as background work, from outside any fiber (a callback), on `scheduler`
-   * when given. Once the owner is closing, the effect never starts.
+   * Forks `effect` as background work, from outside any fiber (a callback): at once, or on
+   * `scheduler` when given, which then runs its first step too. Once the owner is closing,
+   * the effect never starts.
    */
   readonly unsafeRun: (
     effect: Effect.Effect<void>,
@@ -18,6 +19,10 @@ export interface BackgroundShape {
   /** Waits until no background work is left, up to `timeout`; true when everything finished. */
   readonly drain: (timeout: Duration.DurationInput) => Effect.Effect<boolean>
 }
+
+/** On a scheduler, a fiber's first step waits for it too, instead of running in the caller. */
+const forkOptions = (options: { readonly scheduler?: Scheduler.Scheduler | undefined } = {}) =>
+  options.scheduler === undefined ? {} : { scheduler: options.scheduler, immediate: false }
 
 /** Work held outside fibers: a count, and who waits for it to reach zero. */
 const makeHolds = () => {
@@ -62,7 +67,7 @@ export class Background extends Context.Tag("tidemark/Background")<Background, B
       })
       return {
         unsafeRun: (effect, options) => {
-          run(effect, options)
+          run(effect, forkOptions(options))
         },
         unsafeHold: holds.hold,
         drain: (timeout) => settled.pipe(Effect.timeoutOption(timeout), Effect.map(Option.isSome)),
@@ -90,7 +95,7 @@ export class Background extends Context.Tag("tidemark/Background")<Background, B
         }
         return {
           unsafeRun: (effect, options) => {
-            const fiber = run(effect, options)
+            const fiber = run(effect, forkOptions(options))
             track(new Promise<void>((resolve) => fiber.addObserver(() => resolve())))
           },
           unsafeHold: () => {

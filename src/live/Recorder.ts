@@ -8,11 +8,11 @@ import {
   Metric,
   Option,
   Runtime,
-  Scheduler,
   type Tracer,
 } from "effect"
 import { Background } from "../Background.js"
 import { AppConfig } from "../Config.js"
+import { slicedScheduler } from "../core/sliced.js"
 import type { UpstreamError } from "../Errors.js"
 import {
   type Appended,
@@ -202,7 +202,13 @@ type Opened = Omit<Answered, "observation" | "first">
 const outcomeName = (outcome: AppendOutcome) =>
   outcome._tag === "Appended" ? "appended" : outcome._tag === "Stale" ? "stale" : "unchanged"
 
-const afterIo = Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
+/**
+ * How long the decision fibers run, at most, before the event loop gets its turn back (the
+ * task that overruns it ends the slice): a burst of recordings, such as a hundred resources'
+ * first versions at once, is spread over the loop's turns instead of holding the answers
+ * that arrive meanwhile for the whole of it.
+ */
+const DECISION_SLICE_MS = 2
 
 /** How long a resource's first answer to decide waits before its decisions start, in ms. */
 const DRAIN_DELAY_MS = 1
@@ -231,6 +237,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       const feed = yield* Feed
       const watch = yield* HistoryWatch
       const runtime = yield* Effect.runtime<never>()
+      const decisions = slicedScheduler(DECISION_SLICE_MS)
       let pending = 0
       const lanes = new Map<string, Lane>()
       /**
@@ -556,7 +563,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
       }
 
       const startDrain = (resourceId: string, lane: Lane) =>
-        background.unsafeRun(drain(resourceId, lane), { scheduler: afterIo })
+        background.unsafeRun(drain(resourceId, lane), { scheduler: decisions })
 
       /**
        * Appends `first`, a change right after the version this process wrote last, and the
