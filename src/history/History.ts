@@ -5,10 +5,19 @@ import { batchedLookups } from "../core/batch.js"
 import { canonicalJson } from "../core/canonical.js"
 import type { Normalised } from "../core/params.js"
 import { diff, type PatchOperation } from "../core/patch.js"
+import { compiledOnce } from "../db/compiled.js"
 import { Database, query } from "../db/Database.js"
 import type { Tables } from "../db/schema.js"
 import { DatabaseError } from "../Errors.js"
 import { databaseErrors, updateNow } from "../metrics.js"
+import {
+  insertFirstVersion,
+  insertVersion,
+  type NewResource,
+  type NewVersion,
+  RESOURCE_PLACEHOLDERS,
+  VERSION_PLACEHOLDERS,
+} from "./statements.js"
 
 export interface ResourceRef {
   readonly id: string
@@ -195,15 +204,25 @@ export class History extends Context.Tag("tidemark/History")<
         return { row, appended }
       }
 
+      // Compiled once: an append gives them its row's values.
+      const versionStatement = compiledOnce(
+        (row: NewVersion) => insertVersion(db, row),
+        VERSION_PLACEHOLDERS,
+      )
+      const firstStatement = compiledOnce(
+        (row: NewResource) => insertFirstVersion(db, row),
+        RESOURCE_PLACEHOLDERS,
+      )
+
       /** Inserts the version after `previous` (its tracked content, none for a first version). */
-      const insertVersion = async (
+      const insertNext = async (
         executor: Kysely<Tables>,
         observation: Observation,
         version: number,
         previous: string | undefined,
       ): Promise<Appended> => {
         const { row, appended } = versionRow(observation, version, previous)
-        await executor.insertInto("versions").values(row).execute()
+        await executor.executeQuery(versionStatement(row))
         return appended
       }
 
@@ -268,54 +287,22 @@ export class History extends Context.Tag("tidemark/History")<
                       .where("version", "=", current.latest_version)
                       .executeTakeFirstOrThrow()
                   ).tracked)
-            return insertVersion(trx, observation, current.latest_version + 1, previous)
+            return insertNext(trx, observation, current.latest_version + 1, previous)
           }),
         )
 
-      // One statement for a resource new as far as this process knows: its row, created by
-      // the statement itself, and its first version (the trigger sees the row the statement
-      // created). When the row already exists nothing is inserted and the locked decision
+      // One statement for a resource new as far as this process knows: its row and its first
+      // version. When the row already exists nothing is inserted and the locked decision
       // takes over.
       const appendFirst = (observation: Observation) =>
         Effect.tryPromise(async () => {
           const { resource } = observation
           const { row, appended } = versionRow(observation, 1, undefined)
-          const inserted = await db
-            .with("created", (db) =>
-              db
-                .insertInto("resources")
-                .values(resourceRow(resource))
-                .onConflict((oc) => oc.doNothing())
-                .returning("id"),
-            )
-            .insertInto("versions")
-            .columns([
-              "resource_id",
-              "version",
-              "hash",
-              "observed_at",
-              "body",
-              "tracked",
-              "patch",
-              "patch_ops",
-            ])
-            .expression((eb) =>
-              eb
-                .selectFrom("created")
-                .select([
-                  "created.id",
-                  eb.cast<number>(eb.val(row.version), "integer").as("version"),
-                  eb.cast<string>(eb.val(row.hash), "text").as("hash"),
-                  eb.cast<Date>(eb.val(row.observed_at), "timestamptz").as("observed_at"),
-                  eb.cast<string>(eb.val(row.body), "text").as("body"),
-                  eb.cast<string>(eb.val(row.tracked), "text").as("tracked"),
-                  eb.cast<string>(eb.val(row.patch), "jsonb").as("patch"),
-                  eb.cast<number>(eb.val(row.patch_ops), "integer").as("patch_ops"),
-                ]),
-            )
-            .returning("version")
-            .execute()
-          if (inserted.length === 0) throw new Error(`resource ${resource.id} exists`)
+          const { resource_id, ...version } = row
+          const inserted = await db.executeQuery(
+            firstStatement({ ...resourceRow(resource), ...version }),
+          )
+          if (inserted.rows.length === 0) throw new Error(`resource ${resource_id} exists`)
           return appended
         })
 
@@ -323,7 +310,7 @@ export class History extends Context.Tag("tidemark/History")<
       // The trigger refuses it unless that is still the latest, this observation is not
       // older and its content differs; then the transaction above decides.
       const appendAfter = (observation: Observation, after: Written) =>
-        Effect.tryPromise(() => insertVersion(db, observation, after.version + 1, after.tracked))
+        Effect.tryPromise(() => insertNext(db, observation, after.version + 1, after.tracked))
 
       const append = (observation: Observation, after: Written | "none" | undefined) =>
         (after === undefined
@@ -342,10 +329,13 @@ export class History extends Context.Tag("tidemark/History")<
           previous = next.appended.tracked
           return next
         })
-        await db
-          .insertInto("versions")
-          .values(made.map(({ row }) => row))
-          .execute()
+        const [lone] = made
+        await (made.length === 1 && lone !== undefined
+          ? db.executeQuery(versionStatement(lone.row))
+          : db
+              .insertInto("versions")
+              .values(made.map(({ row }) => row))
+              .execute())
         return made.map(({ appended }) => appended)
       }
 
