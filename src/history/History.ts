@@ -10,6 +10,7 @@ import { Database, query } from "../db/Database.js"
 import type { Tables } from "../db/schema.js"
 import { DatabaseError } from "../Errors.js"
 import { databaseErrors, updateNow } from "../metrics.js"
+import { withSpanWhenTraced } from "../telemetry/span.js"
 import {
   insertFirstVersion,
   insertVersion,
@@ -318,7 +319,7 @@ export class History extends Context.Tag("tidemark/History")<
           : (after === "none" ? appendFirst(observation) : appendAfter(observation, after)).pipe(
               Effect.catchAll(() => decideAndAppend(observation)),
             )
-        ).pipe(Effect.withSpan("History.append", { captureStackTrace: false }))
+        ).pipe(withSpanWhenTraced("History.append"))
 
       // One statement of several rows: the trigger checks each row against the one before it,
       // since a row's trigger sees what the previous rows' triggers changed.
@@ -341,7 +342,7 @@ export class History extends Context.Tag("tidemark/History")<
 
       const appendAll = (observations: ReadonlyArray<Observation>, after: Written) =>
         Effect.tryPromise(() => unsafeAppendAll(observations, after)).pipe(
-          Effect.withSpan("History.append", { captureStackTrace: false }),
+          withSpanWhenTraced("History.append"),
         )
 
       return { startLatest, append, appendAll, unsafeAppendAll }

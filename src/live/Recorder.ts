@@ -25,7 +25,7 @@ import {
 } from "../history/History.js"
 import { HistoryWatch, type WatchEvent } from "../history/HistoryWatch.js"
 import { recorderQueueDepth, recordingLag, recordings, updateNow } from "../metrics.js"
-import { underSpan } from "../telemetry/span.js"
+import { underSpan, withSpanWhenTraced } from "../telemetry/span.js"
 import { Feed } from "./Feed.js"
 import type { Observed } from "./Observed.js"
 
@@ -353,10 +353,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         }).pipe(recordSpan(observation))
 
       const recordSpan = (observation: Observation) =>
-        Effect.withSpan("Recorder.record", {
-          attributes: { "tidemark.resource": observation.resource.key },
-          captureStackTrace: false,
-        })
+        withSpanWhenTraced("Recorder.record", { "tidemark.resource": observation.resource.key })
 
       /** A new version, told to the live feed and the debug log. */
       const announce = (observation: Observation, appended: Appended) =>

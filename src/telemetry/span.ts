@@ -22,3 +22,16 @@ export const spanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Tracer.Span
   const span = Context.getOption(fiber.getFiberRef(FiberRef.currentContext), Tracer.ParentSpan)
   return Option.isSome(span) && span.value._tag === "Span" ? span.value : undefined
 }
+
+/**
+ * `Effect.withSpan`, only while spans are recorded: with the tracer off, a span that records
+ * nothing still costs its fiber a change of context on the way in and out.
+ */
+export const withSpanWhenTraced =
+  (name: string, attributes?: Record<string, unknown>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiberRuntime((fiber) =>
+      fiber.getFiberRef(FiberRef.currentTracerEnabled)
+        ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false })
+        : effect,
+    )
