@@ -348,12 +348,20 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
           }
           yield* Metric.increment(recordings(outcomeName(outcome.right)))
           yield* Metric.update(recordingLag, (Date.now() - answeredAt) / 1000)
-          if (outcome.right._tag === "Appended") yield* announce(observation, outcome.right)
+          if (outcome.right._tag === "Appended" && heard()) {
+            yield* announce(observation, outcome.right)
+          }
           return knownAfter(outcome.right, observation)
         }).pipe(recordSpan(observation))
 
       const recordSpan = (observation: Observation) =>
         withSpanWhenTraced("Recorder.record", { "tidemark.resource": observation.resource.key })
+
+      /**
+       * Whether a new version is heard: by the live feed's watchers or in the debug log.
+       * Told to nobody, it would still cost its decision a change of the log's annotations.
+       */
+      const heard = () => logLevel === "debug" || feed.unsafeWatchers() > 0
 
       /** A new version, told to the live feed and the debug log. */
       const announce = (observation: Observation, appended: Appended) =>
@@ -428,7 +436,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
             const version = decided === "appended" ? appended.value[index++] : undefined
             if (version === undefined) continue
             updateNow(recordingLag, lag)
-            yield* announce(answered.observation, version)
+            if (heard()) yield* announce(answered.observation, version)
             const { hash, observedAt } = answered.observation
             latest = { hash, version: version.version, observedAt, tracked: version.tracked }
           }
@@ -591,7 +599,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
               lane.generation++
               const lag = (Date.now() - answeredAt) / 1000
               // Told only where it is heard: a fiber for nobody would cost more than the write.
-              const heard = logLevel === "debug" || feed.unsafeWatchers() > 0
+              const told = heard()
               let latest: Latest | undefined
               let index = 0
               for (const { answered, decided } of all) {
@@ -599,7 +607,7 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
                 const version = decided === "appended" ? appended[index++] : undefined
                 if (version === undefined) continue
                 updateNow(recordingLag, lag)
-                if (heard) Runtime.runFork(runtime)(announce(answered.observation, version))
+                if (told) Runtime.runFork(runtime)(announce(answered.observation, version))
                 const { hash, observedAt } = answered.observation
                 latest = { hash, version: version.version, observedAt, tracked: version.tracked }
               }
