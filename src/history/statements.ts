@@ -83,16 +83,12 @@ export const VERSION_PLACEHOLDERS: NewVersion = {
   patch_ops: -2,
 }
 
+const { resource_id: _resourceId, ...VERSION_FIELDS } = VERSION_PLACEHOLDERS
+
 export const RESOURCE_PLACEHOLDERS: NewResource = {
   id: "$id",
   source: "$source",
   key: "$key",
   params: "$params",
-  version: -1,
-  hash: "$hash",
-  observed_at: new Date(0),
-  body: "$body",
-  tracked: "$tracked",
-  patch: "$patch",
-  patch_ops: -2,
+  ...VERSION_FIELDS,
 }

@@ -32,8 +32,7 @@ const text = fc.oneof(fc.string(), fc.constantFrom("$hash", "$body", "", "-1"))
 const count = fc.oneof(fc.integer(), fc.constantFrom(-1, -2, 0))
 const when = fc.date({ noInvalidDate: true })
 
-const newVersion: fc.Arbitrary<NewVersion> = fc.record({
-  resource_id: text,
+const versionFields = {
   version: count,
   hash: text,
   observed_at: when,
@@ -41,20 +40,16 @@ const newVersion: fc.Arbitrary<NewVersion> = fc.record({
   tracked: text,
   patch: text,
   patch_ops: count,
-})
+}
+
+const newVersion: fc.Arbitrary<NewVersion> = fc.record({ resource_id: text, ...versionFields })
 
 const newResource: fc.Arbitrary<NewResource> = fc.record({
   id: text,
   source: text,
   key: text,
   params: text,
-  version: count,
-  hash: text,
-  observed_at: when,
-  body: text,
-  tracked: text,
-  patch: text,
-  patch_ops: count,
+  ...versionFields,
 })
 
 describe("compiledOnce", () => {
