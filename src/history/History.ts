@@ -103,6 +103,13 @@ export class History extends Context.Tag("tidemark/History")<
       resourceId: string,
     ) => Effect.Effect<Effect.Effect<Option.Option<LatestVersion>, DatabaseError>>
     /**
+     * `startLatest` outside any fiber and without its span, for an untraced request: the
+     * read starts now, and the effect returned waits for it.
+     */
+    readonly unsafeStartLatest: (
+      resourceId: string,
+    ) => Effect.Effect<Option.Option<LatestVersion>, DatabaseError>
+    /**
      * Appends the observation unless it is unchanged or stale. `after`, the version this
      * process knows to be the latest because it wrote it, or `"none"` when the history read
      * found no version, lets the append be one statement when that is still true.
@@ -154,34 +161,49 @@ export class History extends Context.Tag("tidemark/History")<
         { inFlight: READS_IN_FLIGHT, maxKeys: READ_KEYS_MAX },
       )
 
+      /** The read, started now; `ended` hears how it ended (its span, when traced). */
+      const latestRead = (
+        resourceId: string,
+        ended: (exit: Exit.Exit<void, DatabaseError>) => void,
+      ) =>
+        latestOf(resourceId).then(
+          (row) => {
+            ended(Exit.void)
+            return Either.right(
+              row === undefined || row.latest_hash === null
+                ? Option.none<LatestVersion>()
+                : Option.some<LatestVersion>({
+                    version: row.latest_version,
+                    hash: row.latest_hash,
+                    observedAt: row.latest_observed_at,
+                  }),
+            )
+          },
+          (cause: unknown) => {
+            const error = new DatabaseError({ operation: "history.latest", cause })
+            ended(Exit.fail(error))
+            // Counted as it happens: nobody may wait for this read any more.
+            updateNow(databaseErrors, 1)
+            return Either.left(error)
+          },
+        )
+
+      const waitFor = (
+        settled: Promise<Either.Either<Option.Option<LatestVersion>, DatabaseError>>,
+      ) => Effect.promise(() => settled).pipe(Effect.flatten)
+
       const startLatest = (resourceId: string) =>
         Effect.gen(function* () {
           // Made by hand, since the read runs outside any fiber: it ends when the read does.
           const span = yield* Effect.makeSpan("History.latest", { captureStackTrace: false })
           const clock = yield* Effect.clock
-          const settled = latestOf(resourceId).then(
-            (row) => {
-              span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
-              return Either.right(
-                row === undefined || row.latest_hash === null
-                  ? Option.none<LatestVersion>()
-                  : Option.some<LatestVersion>({
-                      version: row.latest_version,
-                      hash: row.latest_hash,
-                      observedAt: row.latest_observed_at,
-                    }),
-              )
-            },
-            (cause: unknown) => {
-              const error = new DatabaseError({ operation: "history.latest", cause })
-              span.end(clock.unsafeCurrentTimeNanos(), Exit.fail(error))
-              // Counted as it happens: nobody may wait for this read any more.
-              updateNow(databaseErrors, 1)
-              return Either.left(error)
-            },
+          return waitFor(
+            latestRead(resourceId, (exit) => span.end(clock.unsafeCurrentTimeNanos(), exit)),
           )
-          return Effect.promise(() => settled).pipe(Effect.flatten)
         })
+
+      const unsafeStartLatest = (resourceId: string) =>
+        waitFor(latestRead(resourceId, () => undefined))
 
       /** The row of the version after `previous` (its tracked content, none for a first version). */
       const versionRow = (
@@ -345,7 +367,7 @@ export class History extends Context.Tag("tidemark/History")<
           withSpanWhenTraced("History.append"),
         )
 
-      return { startLatest, append, appendAll, unsafeAppendAll }
+      return { startLatest, unsafeStartLatest, append, appendAll, unsafeAppendAll }
     }),
   )
 }

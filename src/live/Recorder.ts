@@ -851,7 +851,11 @@ export class Recorder extends Context.Tag("tidemark/Recorder")<Recorder, Recorde
         if (lane.reading !== undefined && lane.reading.generation === lane.generation) {
           return lane.reading.read
         }
-        const read = Runtime.runSync(runtime)(underSpan(history.startLatest(resource.id), span))
+        // A fiber only for a traced request, whose read is a span of its trace.
+        const read =
+          span === undefined
+            ? history.unsafeStartLatest(resource.id)
+            : Runtime.runSync(runtime)(underSpan(history.startLatest(resource.id), span))
         lane.reading = { read, generation: lane.generation }
         return read
       }

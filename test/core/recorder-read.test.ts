@@ -25,12 +25,13 @@ const resource: ResourceRef = {
 const countingHistory = () => {
   const counts = { reads: 0, appends: 0 }
   const readsAnswered = deferred()
+  const read = () => {
+    counts.reads++
+    return Effect.promise(() => readsAnswered.promise).pipe(Effect.as(Option.none()))
+  }
   const layer = Layer.succeed(History, {
-    startLatest: () =>
-      Effect.sync(() => {
-        counts.reads++
-        return Effect.promise(() => readsAnswered.promise).pipe(Effect.as(Option.none()))
-      }),
+    startLatest: () => Effect.sync(read),
+    unsafeStartLatest: read,
     append: (observation) =>
       Effect.sync(() => {
         counts.appends++
