@@ -1,6 +1,4 @@
-/** The end of the event loop's turn where there is one (Node, Bun), else the next turn. */
-const later: (run: () => void) => void =
-  typeof setImmediate === "function" ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
+import { later } from "./later.js"
 
 /**
  * Look-ups asked for one key at a time, answered by statements that each take many keys:

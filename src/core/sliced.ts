@@ -1,12 +1,13 @@
 /**
  * A scheduler for background fibers that gives the event loop back between slices of
  * work: the fibers' tasks run in the order they were scheduled, from one deferred call
- * (`setImmediate`, after the loop's I/O) until `sliceMs` have passed, and the rest wait
+ * (`later`: `setImmediate`, after the loop's I/O) until `sliceMs` have passed, and the rest wait
  * for the loop's next turn. However many fibers become ready at once, the callbacks of
  * the I/O that arrived meanwhile (live answers among them) wait for one slice at most,
  * plus the task that overran it.
  */
 import { Scheduler } from "effect"
+import { later } from "./later.js"
 
 export interface SliceOptions {
   /** The clock slices are measured with, in ms. */
@@ -23,7 +24,7 @@ export const slicedScheduler = (
   options: SliceOptions = {},
 ): Scheduler.Scheduler => {
   const now = options.now ?? (() => performance.now())
-  const defer = options.defer ?? ((run: () => void) => setImmediate(run))
+  const defer = options.defer ?? later
   let tasks: Array<Scheduler.Task> = []
   let head = 0
   let deferred = false

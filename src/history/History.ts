@@ -143,16 +143,16 @@ export class History extends Context.Tag("tidemark/History")<
 
       const latestColumns = ["id", "latest_version", "latest_hash", "latest_observed_at"] as const
       // Compiled once: a lone resource's read, the usual case, changes only its parameter.
-      const latestQuery = db
-        .selectFrom("resources")
-        .select(latestColumns)
-        .where("id", "=", "")
-        .compile()
+      const latestStatement = compiledOnce(
+        ({ id }: { readonly id: string }) =>
+          db.selectFrom("resources").select(latestColumns).where("id", "=", id),
+        { id: "$id" },
+      )
       const latestOf = batchedLookups(
         async (ids: ReadonlyArray<string>) => {
-          if (ids.length === 1) {
-            const lone: typeof latestQuery = { ...latestQuery, parameters: ids }
-            return byId((await db.executeQuery(lone)).rows)
+          const [id] = ids
+          if (ids.length === 1 && id !== undefined) {
+            return byId((await db.executeQuery(latestStatement({ id }))).rows)
           }
           return byId(
             await db.selectFrom("resources").select(latestColumns).where("id", "in", ids).execute(),

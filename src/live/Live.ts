@@ -50,7 +50,7 @@ type FlightExit = Exit.Exit<Observed, UpstreamError>
 /** One upstream call and the requests waiting for it: its first, and any that coalesced. */
 interface Flight {
   exit: FlightExit | undefined
-  readonly waiters: Set<(exit: Exit.Exit<Observed, UpstreamError>) => void>
+  readonly waiters: Set<(exit: FlightExit) => void>
 }
 
 /** Resources whose latest tracked content is remembered, at most, and their bodies' bytes in all. */
