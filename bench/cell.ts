@@ -2,7 +2,13 @@
 import { type Correctness, judge } from "./correctness.js"
 import type { LoadPlan, LoadResult } from "./load.js"
 import { readMetrics, recorderPending, recordingsWith } from "./metrics.js"
-import { type BenchOptions, type Scenario, scenarioName, type TargetName } from "./options.js"
+import {
+  type BenchOptions,
+  MAX_MEASURED_S,
+  type Scenario,
+  scenarioName,
+  type TargetName,
+} from "./options.js"
 import {
   cpuSeconds,
   delay,
@@ -90,6 +96,7 @@ export const runCell = async (
     keys: scenario.keys,
     connections: scenario.connections,
     durationS: options.durationS,
+    minAnswers: options.minAnswers,
     warmupS: options.warmupS,
     maxRequests: Math.max(scenario.connections, Math.ceil(options.durationS * 60_000)),
   }
@@ -105,7 +112,10 @@ export const runCell = async (
     const cpuBefore = cpuSeconds(pid)
     const metricsBefore = running.isTidemark ? await readMetrics(running.baseUrl) : undefined
     load.process.stdin?.write("go\n")
-    const done = await load.waitForLine(isPhase("done"), (options.durationS + 60) * 1000)
+    const done = await load.waitForLine(
+      isPhase("done"),
+      (Math.max(options.durationS, MAX_MEASURED_S) + 60) * 1000,
+    )
     // JSON has no NaN: percentiles of an empty sample arrive as null.
     const result: LoadResult = {
       ...done.result,

@@ -2,10 +2,13 @@
  * The load generator, run as its own process: autocannon against one target, bounded in
  * time and in requests. A warm-up phase on other keys comes first; then it says "warmed"
  * and waits for "go" on stdin, so the caller can take its measurements' starting point.
+ * The measured phase runs longer than planned where the warm-up's rate says it would give
+ * too few answers for its percentiles to mean anything.
  * Latencies are kept per request at full resolution (autocannon's histogram keeps whole ms).
  */
 import { createInterface } from "node:readline"
 import autocannon from "autocannon"
+import { measuredSeconds } from "./options.js"
 
 export interface LoadPlan {
   /** With `{key}` where the key goes. */
@@ -15,7 +18,9 @@ export interface LoadPlan {
   readonly keys: number
   readonly connections: number
   readonly durationS: number
+  readonly minAnswers: number
   readonly warmupS: number
+  /** The most requests in `durationS`; a longer or shorter phase gets its share. */
   readonly maxRequests: number
 }
 
@@ -88,18 +93,16 @@ const run = (plan: LoadPlan, prefix: string, durationS: number, maxRequests: num
   })
 
 const plan = JSON.parse(process.argv[2] ?? "{}") as LoadPlan
-if (plan.warmupS > 0) {
-  await run(
-    plan,
-    plan.warmupPrefix,
-    plan.warmupS,
-    Math.ceil(plan.maxRequests * (plan.warmupS / plan.durationS)),
-  )
-}
+const share = (seconds: number) => Math.ceil(plan.maxRequests * (seconds / plan.durationS))
+const warmup =
+  plan.warmupS > 0
+    ? await run(plan, plan.warmupPrefix, plan.warmupS, share(plan.warmupS))
+    : undefined
+const measuredS = measuredSeconds(plan.durationS, plan.minAnswers, warmup?.rps ?? 0)
 process.stdout.write(`${JSON.stringify({ phase: "warmed" })}\n`)
 const lines = createInterface({ input: process.stdin })
 for await (const line of lines) if (line.trim() === "go") break
 lines.close()
-const result = await run(plan, plan.keyPrefix, plan.durationS, plan.maxRequests)
+const result = await run(plan, plan.keyPrefix, measuredS, share(measuredS))
 process.stdout.write(`${JSON.stringify({ phase: "done", result })}\n`)
 process.exit(0)

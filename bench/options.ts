@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly targets: ReadonlyArray<TargetName>
   readonly scenarios: ReadonlyArray<Scenario>
   readonly durationS: number
+  /** A cell whose warm-up rate would give fewer answers in `durationS` is measured longer. */
+  readonly minAnswers: number
   readonly warmupS: number
   readonly changeEvery: number
   readonly settleS: number
@@ -46,6 +48,19 @@ export interface BenchOptions {
   readonly tidemarkBundle: string | undefined
 }
 
+/** The longest a cell's measured phase is stretched to reach `--min-answers`. */
+export const MAX_MEASURED_S = 30
+
+/**
+ * How long a cell's measured phase runs: `durationS`, or as long as `minAnswers` answers
+ * take at the rate the warm-up ran at, up to `MAX_MEASURED_S` (never less than `durationS`).
+ * Without a warm-up rate, `durationS`.
+ */
+export const measuredSeconds = (durationS: number, minAnswers: number, warmupRps: number) =>
+  warmupRps > 0 && durationS * warmupRps < minAnswers
+    ? Math.max(durationS, Math.min(MAX_MEASURED_S, Math.ceil(minAnswers / warmupRps)))
+    : durationS
+
 export const USAGE = `npm run bench -- [options]
   --quick                  a few seconds per target over one scenario (CI keeps it working)
   --targets a,b            ${TARGETS.join(", ")}
@@ -53,6 +68,9 @@ export const USAGE = `npm run bench -- [options]
   --scenarios p,q          scenario names, * as a wildcard (k100-c200-u1-off, k1-*-u20-*)
   --keys 1,100  --connections 1,50,200  --latency 20,1  --coalesce on,off
   --duration S             measured seconds per cell (default 4; quick 1.5)
+  --min-answers N          measure a cell longer, up to ${MAX_MEASURED_S} s, where the warm-up's rate
+                           says --duration would give fewer than N answers (default 1000;
+                           quick 0): a p99 of 180 answers is the second slowest
   --warmup S               warm-up seconds per cell, on other keys (default 1; quick 0.5)
   --change-every N         the upstream's value of a key changes every N requests (default 50)
   --settle S               longest wait for recordings to settle after the load (default 10; quick 5)
@@ -101,6 +119,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
       latency: { type: "string" },
       coalesce: { type: "string" },
       duration: { type: "string" },
+      "min-answers": { type: "string" },
       warmup: { type: "string" },
       "change-every": { type: "string" },
       settle: { type: "string" },
@@ -150,6 +169,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
     targets,
     scenarios,
     durationS: seconds(values.duration, quick ? 1.5 : 4),
+    minAnswers: seconds(values["min-answers"], quick ? 0 : 1000),
     warmupS: seconds(values.warmup, quick ? 0.5 : 1),
     changeEvery: Math.max(1, seconds(values["change-every"], 50)),
     settleS: seconds(values.settle, quick ? 5 : 10),

@@ -31,13 +31,14 @@ const row = (cell: CellResult, results: ReadonlyArray<CellResult>) => {
       : "off"
     : "–"
   if (l === undefined) {
-    return `| ${load(cell.scenario)} | ${cell.target} | ${coalesce} | failed: ${cell.error ?? "?"} |${" |".repeat(17)}`
+    return `| ${load(cell.scenario)} | ${cell.target} | ${coalesce} | failed: ${cell.error ?? "?"} |${" |".repeat(18)}`
   }
   const cells = [
     load(cell.scenario),
     cell.target,
     coalesce,
     fixed(l.rps, 0),
+    String(l.ok),
     fixed(ratio(cell, bare), 2),
     fixed(ratio(cell, raw), 2),
     fixed(l.p50, 2),
@@ -63,8 +64,8 @@ const row = (cell: CellResult, results: ReadonlyArray<CellResult>) => {
 
 export const table = (results: ReadonlyArray<CellResult>) =>
   [
-    "| load | target | coalesce | req/s | ×bare | ×raw | p50 ms | p90 ms | p99 ms | Δp50 | Δp99 | errors | CPU µs/req | peak RSS MiB | served | recorded | dup | back | missed | dropped / failed | lag p50 / p99 ms |",
-    `|${" --- |".repeat(21)}`,
+    "| load | target | coalesce | req/s | answers | ×bare | ×raw | p50 ms | p90 ms | p99 ms | Δp50 | Δp99 | errors | CPU µs/req | peak RSS MiB | served | recorded | dup | back | missed | dropped / failed | lag p50 / p99 ms |",
+    `|${" --- |".repeat(22)}`,
     ...results.map((cell) => row(cell, results)),
   ].join("\n")
 

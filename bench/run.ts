@@ -17,7 +17,13 @@ import { startArguments } from "../scripts/build-server.js"
 import type { TcpProxy } from "../test/support/tcp-proxy.js"
 import { buildTargets } from "./build.js"
 import { type CellResult, runCell } from "./cell.js"
-import { parseOptions, type Scenario, scenarioName, type TargetName } from "./options.js"
+import {
+  MAX_MEASURED_S,
+  parseOptions,
+  type Scenario,
+  scenarioName,
+  type TargetName,
+} from "./options.js"
 import { type BenchDatabase, createDatabase, delayedUrl, postgresReachable } from "./postgres.js"
 import { killAll, REPOSITORY, startUpstreamStandIn } from "./processes.js"
 import { checksMarkdown, headline, table, targetChecks } from "./report.js"
@@ -145,7 +151,7 @@ const main = async () => {
     `Command: \`${command}\``,
     "",
     `Machine: ${cpuModel()}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}.`,
-    `Each cell: ${options.warmupS} s warm-up on other keys, then ${options.durationS} s measured (autocannon in its own process);`,
+    `Each cell: ${options.warmupS} s warm-up on other keys, then ${options.durationS} s measured${options.minAnswers > 0 ? `, or longer (up to ${MAX_MEASURED_S} s) where the warm-up's rate says that would give fewer than ${options.minAnswers} answers` : ""} (autocannon in its own process);`,
     `the upstream's value of a key changes every ${options.changeEvery} requests; Tidemark runs with LOG_LEVEL=warn` +
       `${options.queueMax === undefined ? "" : ` and TIDEMARK_RECORDER_QUEUE_MAX=${options.queueMax}`}` +
       `${options.dbPool === undefined ? "" : ` and TIDEMARK_DB_POOL_SIZE=${options.dbPool}`}; "50" targets reach PostgreSQL through a proxy adding ${DB_DELAY_MS} ms each way.`,
