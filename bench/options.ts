@@ -169,7 +169,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions => {
     targets,
     scenarios,
     durationS: seconds(values.duration, quick ? 1.5 : 4),
-    minAnswers: seconds(values["min-answers"], quick ? 0 : 1000),
+    minAnswers: numbers(values["min-answers"], [quick ? 0 : 1000], "--min-answers")[0] ?? 0,
     warmupS: seconds(values.warmup, quick ? 0.5 : 1),
     changeEvery: Math.max(1, seconds(values["change-every"], 50)),
     settleS: seconds(values.settle, quick ? 5 : 10),
